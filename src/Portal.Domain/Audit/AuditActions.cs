@@ -1,0 +1,26 @@
+namespace Portal.Domain.Audit;
+
+/// <summary>The names of audited actions. Security events share the "security." prefix.</summary>
+public static class AuditActions
+{
+    public const string SignedIn = "security.signed-in";
+    public const string SignInFailed = "security.sign-in-failed";
+    public const string LockedOut = "security.locked-out";
+    public const string TokenRejected = "security.token-rejected";
+    public const string ForgedPrincipalHeader = "security.forged-principal-header";
+    public const string AccessDenied = "security.access-denied";
+
+    public const string TokenIssued = "token.issued";
+    public const string TokenRevoked = "token.revoked";
+
+    public const string UserCreated = "user.created";
+    public const string RolesChanged = "user.roles-changed";
+    public const string UserLocked = "user.locked";
+    public const string UserUnlocked = "user.unlocked";
+
+    public const string PortalInitialized = "portal.initialized";
+    public const string DemoSeeded = "demo.seeded";
+
+    public static bool IsSecurityEvent(string action) =>
+        action.StartsWith("security.", StringComparison.Ordinal);
+}

@@ -1,0 +1,23 @@
+using Portal.Domain.Common;
+
+namespace Portal.Domain.Ports;
+
+/// <summary>
+/// The in-process bus domain events travel on. Publishing never waits for subscribers; each subscriber
+/// gets events in order, in batches, on its own pace.
+/// </summary>
+public interface IEventBus
+{
+    void Publish(IDomainEvent domainEvent);
+
+    /// <summary>
+    /// Subscribes to events of type <typeparamref name="TEvent"/> (and its subtypes) that pass
+    /// <paramref name="filter"/>. With a <paramref name="coalesce"/> window, events arriving within it are
+    /// delivered together once it ends, so a burst becomes one update. Dispose to stop.
+    /// </summary>
+    IDisposable Subscribe<TEvent>(
+        Func<IReadOnlyList<TEvent>, Task> handler,
+        Func<TEvent, bool>? filter = null,
+        TimeSpan coalesce = default)
+        where TEvent : IDomainEvent;
+}
