@@ -1,0 +1,137 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Portal.Domain.Ports;
+using Portal.Infrastructure.Audit;
+using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Demo;
+using Portal.Infrastructure.Events;
+using Portal.Infrastructure.Health;
+using Portal.Infrastructure.Identity;
+using Portal.Infrastructure.Local;
+using Portal.Infrastructure.Persistence;
+using Portal.Infrastructure.Persistence.Interceptors;
+
+namespace Portal.Infrastructure;
+
+public static class DependencyInjection
+{
+    /// <summary>
+    /// Registers persistence, identity stores, the event bus, the workspace backend and demo seeding, as
+    /// chosen by appsettings.json. Fails at once on settings that cannot work.
+    /// </summary>
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(environment);
+
+        services.AddOptions<PortalOptions>().Bind(configuration.GetSection(PortalOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        var portal = configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);
+        services.AddSingleton(data);
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddDataProtection()
+            .SetApplicationName("MLOps Portal")
+            .PersistKeysToFileSystem(new DirectoryInfo(data.KeysFolder));
+
+        AddDatabase(services, configuration, data);
+        AddIdentityStores(services);
+
+        services.AddSingleton<InProcessEventBus>();
+        services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<InProcessEventBus>());
+
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<AccessTokenService>();
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<UserPreferences>();
+
+        services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
+        services.AddHealthChecks()
+            .AddDbContextCheck<PortalDbContext>("database")
+            .AddCheck<WorkspaceBackendHealthCheck>("workspace-backend");
+
+        services.AddSingleton<DemoSeeder>();
+        services.AddDemoSeedStep<DemoUsersStep>();
+        services.AddHostedService<DemoSeedingWorker>();
+        return services;
+    }
+
+    /// <summary>Adds a demo seeding step (see <see cref="IDemoSeedStep"/>).</summary>
+    public static IServiceCollection AddDemoSeedStep<TStep>(this IServiceCollection services)
+        where TStep : class, IDemoSeedStep
+    {
+        services.AddSingleton<IDemoSeedStep, TStep>();
+        return services;
+    }
+
+    private static void AddDatabase(IServiceCollection services, IConfiguration configuration, DataDirectory data)
+    {
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        services.AddSingleton(Options.Create(database));
+        services.AddSingleton<AuditChainInterceptor>();
+        services.AddSingleton<DomainEventDispatchInterceptor>();
+        services.AddSingleton<SqlitePragmaInterceptor>();
+
+        switch (database.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                var sqlite = string.IsNullOrWhiteSpace(database.ConnectionString)
+                    ? $"Data Source={data.DatabaseFile};Pooling=True;Default Timeout=30"
+                    : database.ConnectionString;
+                Directory.CreateDirectory(data.Root);
+                services.AddDbContextFactory<SqlitePortalDbContext>((sp, options) => options
+                    .UseSqlite(sqlite)
+                    .AddInterceptors(
+                        sp.GetRequiredService<SqlitePragmaInterceptor>(),
+                        sp.GetRequiredService<AuditChainInterceptor>(),
+                        sp.GetRequiredService<DomainEventDispatchInterceptor>()));
+                services.AddSingleton<IDbContextFactory<PortalDbContext>, PortalDbContextFactory<SqlitePortalDbContext>>();
+                break;
+
+            case DatabaseProvider.PostgreSQL:
+                if (string.IsNullOrWhiteSpace(database.ConnectionString))
+                {
+                    throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions),
+                        ["Database:ConnectionString is required when Database:Provider is PostgreSQL (e.g. Host=db;Database=portal;Username=portal;Password=…)."]);
+                }
+
+                services.AddDbContextFactory<PostgresPortalDbContext>((sp, options) => options
+                    .UseNpgsql(database.ConnectionString)
+                    .AddInterceptors(
+                        sp.GetRequiredService<AuditChainInterceptor>(),
+                        sp.GetRequiredService<DomainEventDispatchInterceptor>()));
+                services.AddSingleton<IDbContextFactory<PortalDbContext>, PortalDbContextFactory<PostgresPortalDbContext>>();
+                break;
+
+            default:
+                throw new OptionsValidationException(DatabaseOptions.Section, typeof(DatabaseOptions),
+                    [$"Database:Provider '{database.Provider}' is not supported; use Sqlite or PostgreSQL."]);
+        }
+
+        // Identity's stores and health checks resolve a context per request scope; everything else asks the factory.
+        services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
+    }
+
+    private static void AddIdentityStores(IServiceCollection services)
+    {
+        services.AddIdentityCore<PortalUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Password.RequiredLength = 12;
+                options.Password.RequiredUniqueChars = 5;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                options.SignIn.RequireConfirmedAccount = false;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<PortalDbContext>()
+            .AddSignInManager();
+    }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Portal.Domain.Ports;
+using Portal.Infrastructure.Configuration;
+
+namespace Portal.Infrastructure.Local;
+
+/// <summary>
+/// The embedded default backend: work runs as processes on this machine, in folders under the data
+/// directory. This part answers whether the machine can take work.
+/// </summary>
+public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options) : IWorkspaceBackend
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+
+    public string Kind => "local";
+
+    public async Task<BackendHealth> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        var details = new Dictionary<string, string>();
+        foreach (var folder in new[] { data.RunsFolder, data.ArtifactsFolder })
+        {
+            var problem = CheckWritable(folder);
+            details[Path.GetFileName(folder)] = problem ?? "writable";
+            if (problem is not null)
+            {
+                return new BackendHealth(BackendHealthStatus.Unhealthy, problem, details);
+            }
+        }
+
+        var python = options.Value.Local.Python;
+        var pythonProblem = await ProbePythonAsync(python, cancellationToken);
+        details["python"] = pythonProblem ?? python;
+        return pythonProblem is null
+            ? new BackendHealth(BackendHealthStatus.Healthy, "Local backend ready.", details)
+            // Jobs that are not Python still run, so the backend is degraded rather than down.
+            : new BackendHealth(BackendHealthStatus.Degraded, pythonProblem, details);
+    }
+
+    private static string? CheckWritable(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var probe = Path.Combine(folder, $".probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"Folder {folder} is not writable: {ex.Message}";
+        }
+    }
+
+    private static async Task<string?> ProbePythonAsync(string python, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(python))
+        {
+            return $"Python interpreter {python} (Portal:Local:Python) does not exist; Python jobs cannot run.";
+        }
+
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(python, ["-c", "import sklearn, pandas"])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            })!;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(ProbeTimeout);
+            await process.WaitForExitAsync(timeout.Token);
+            return process.ExitCode == 0
+                ? null
+                : $"Python interpreter {python} lacks scikit-learn or pandas; install python3-sklearn and python3-pandas.";
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or OperationCanceledException)
+        {
+            return $"Python interpreter {python} could not be started: {ex.Message}";
+        }
+    }
+}

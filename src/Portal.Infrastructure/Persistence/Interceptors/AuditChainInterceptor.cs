@@ -1,0 +1,119 @@
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Portal.Domain.Audit;
+
+namespace Portal.Infrastructure.Persistence.Interceptors;
+
+/// <summary>
+/// Links new audit entries onto the end of the trail as part of the same save as the change they record,
+/// so a change and its audit entry are written together or not at all. Saves that add entries take turns
+/// (one process-wide gate) so two saves never claim the same predecessor; across processes the unique
+/// index on PreviousHash refuses a fork instead.
+/// </summary>
+public sealed class AuditChainInterceptor : SaveChangesInterceptor
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ConditionalWeakTable<DbContext, object> _holders = [];
+
+    public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(
+        DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is { } context && PendingEntries(context) is { Count: > 0 } pending)
+        {
+            await _gate.WaitAsync(cancellationToken);
+            _holders.AddOrUpdate(context, this);
+            try
+            {
+                var last = await context.Set<AuditEntry>().AsNoTracking()
+                    .OrderByDescending(e => e.Id)
+                    .Select(e => new { e.Id, e.Hash })
+                    .FirstOrDefaultAsync(cancellationToken);
+                Chain(pending, last?.Id ?? 0, last?.Hash ?? AuditEntry.GenesisHash);
+            }
+            catch
+            {
+                Release(context);
+                throw;
+            }
+        }
+
+        return result;
+    }
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        if (eventData.Context is { } context && PendingEntries(context) is { Count: > 0 } pending)
+        {
+            _gate.Wait();
+            _holders.AddOrUpdate(context, this);
+            try
+            {
+                var last = context.Set<AuditEntry>().AsNoTracking()
+                    .OrderByDescending(e => e.Id)
+                    .Select(e => new { e.Id, e.Hash })
+                    .FirstOrDefault();
+                Chain(pending, last?.Id ?? 0, last?.Hash ?? AuditEntry.GenesisHash);
+            }
+            catch
+            {
+                Release(context);
+                throw;
+            }
+        }
+
+        return result;
+    }
+
+    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        Release(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        Release(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public override void SaveChangesFailed(DbContextErrorEventData eventData) => Release(eventData.Context);
+
+    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Release(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public override void SaveChangesCanceled(DbContextEventData eventData) => Release(eventData.Context);
+
+    public override Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Release(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    private static List<AuditEntry> PendingEntries(DbContext context) =>
+        context.ChangeTracker.Entries<AuditEntry>()
+            .Where(e => e.State == EntityState.Added && !e.Entity.IsChained)
+            .Select(e => e.Entity)
+            .OrderBy(e => e.At)
+            .ToList();
+
+    private static void Chain(List<AuditEntry> pending, long lastId, string lastHash)
+    {
+        foreach (var entry in pending)
+        {
+            entry.ChainAfter(++lastId, lastHash);
+            lastHash = entry.Hash;
+        }
+    }
+
+    private void Release(DbContext? context)
+    {
+        if (context is not null && _holders.Remove(context))
+        {
+            _gate.Release();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Portal.Infrastructure.Persistence.Interceptors;
+
+/// <summary>
+/// Per-connection SQLite settings (journal mode WAL is set once per file at start-up). NORMAL sync is
+/// safe with WAL and much faster; a busy timeout lets concurrent writers wait instead of failing.
+/// </summary>
+public sealed class SqlitePragmaInterceptor : DbConnectionInterceptor
+{
+    private const string Pragmas =
+        "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = Pragmas;
+        command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = Pragmas;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
