@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Portal.Domain.Common;
+using Portal.Security;
+
+namespace Portal.Api;
+
+/// <summary>
+/// Turns exceptions on script-facing routes into problem answers: a broken rule is 409, a refused actor
+/// 403, unreadable input 400. Anything else is a 500 that names no internals.
+/// </summary>
+internal sealed partial class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!Problems.IsApiRequest(httpContext.Request))
+        {
+            return false;
+        }
+
+        var (status, title, detail) = exception switch
+        {
+            NotPermittedException e => (StatusCodes.Status403Forbidden, "Forbidden", e.Message),
+            DomainException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
+            BadHttpRequestException e => (e.StatusCode, "Bad request", Explain(e)),
+            _ => (StatusCodes.Status500InternalServerError, "Unexpected error",
+                $"The portal failed to handle this request; the error is logged with trace id {httpContext.TraceIdentifier}."),
+        };
+        if (status >= 500)
+        {
+            LogUnhandled(exception, httpContext.TraceIdentifier);
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    private static string Explain(BadHttpRequestException exception) =>
+        exception.InnerException is System.Text.Json.JsonException json
+            ? $"The request body is not valid JSON for this route: {json.Message}"
+            : exception.Message;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in API request {TraceId}")]
+    private partial void LogUnhandled(Exception exception, string traceId);
+}

@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Domain.Audit;
+using Portal.Domain.Common;
+using Portal.Domain.Identity;
+using Portal.Domain.Ports;
+using Portal.Infrastructure.Audit;
+using Portal.Infrastructure.Demo;
+using Portal.Infrastructure.Identity;
+using Portal.Security;
+
+namespace Portal.Features.Home;
+
+/// <summary>Greets each persona with what needs them, kept current by live events.</summary>
+public sealed partial class HomePage : IAsyncDisposable
+{
+    private readonly List<IDisposable> _subscriptions = [];
+    private Actor _actor = Actor.Anonymous;
+    private string _displayName = "";
+    private DemoSeedingProgressed? _seeding;
+    private AdminSummary? _admin;
+    private int _activeTokens;
+
+    [Inject]
+    private IEventBus Bus { get; set; } = default!;
+
+    [Inject]
+    private DemoSeeder Seeder { get; set; } = default!;
+
+    [Inject]
+    private AuditTrail Audit { get; set; } = default!;
+
+    [Inject]
+    private UserDirectory Users { get; set; } = default!;
+
+    [Inject]
+    private AccessTokenService Tokens { get; set; } = default!;
+
+    [Inject]
+    private TimeProvider Time { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    protected override async Task OnInitializedAsync()
+    {
+        var user = (await AuthenticationState).User;
+        _actor = user.ToActor();
+        _displayName = (await Users.SearchAsync(new UserQuery(Search: _actor.Name, Take: 1))).Users.FirstOrDefault()?.DisplayName ?? _actor.Name;
+        _seeding = Seeder.Progress;
+        var now = Time.GetUtcNow().UtcDateTime;
+        _activeTokens = (await Tokens.ListAsync(_actor.Name)).Count(t => t.StatusAt(now) == AccessTokenStatus.Active);
+        await LoadAdminSummaryAsync();
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender)
+        {
+            return;
+        }
+
+        _subscriptions.Add(Bus.Subscribe<DemoSeedingProgressed>(batch => InvokeAsync(() =>
+        {
+            _seeding = batch[^1];
+            StateHasChanged();
+        }), coalesce: TimeSpan.FromMilliseconds(250)));
+
+        if (_actor.IsIn(Roles.Admin))
+        {
+            _subscriptions.Add(Bus.Subscribe<AuditEntryRecorded>(_ => InvokeAsync(async () =>
+            {
+                try
+                {
+                    await LoadAdminSummaryAsync();
+                    StateHasChanged();
+                }
+                catch (Exception ex)
+                {
+                    await DispatchExceptionAsync(ex);
+                }
+            }), e => e.IsSecurityEvent, TimeSpan.FromSeconds(1)));
+        }
+    }
+
+    private async Task LoadAdminSummaryAsync()
+    {
+        if (!_actor.IsIn(Roles.Admin))
+        {
+            return;
+        }
+
+        var since = Time.GetUtcNow().UtcDateTime.AddDays(-1);
+        var security = await Audit.SearchAsync(new AuditQuery(ActionPrefix: "security.", From: since, Take: 1));
+        var users = await Users.SearchAsync(new UserQuery(Take: UserDirectory.MaxPageSize));
+        _admin = new AdminSummary(security.Total, users.Total, users.Users.Count(u => u.LockedUntil is not null));
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var subscription in _subscriptions)
+        {
+            subscription.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed record AdminSummary(int SecurityEvents, int Users, int Locked);
+}

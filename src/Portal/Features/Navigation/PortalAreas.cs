@@ -1,0 +1,86 @@
+using Portal.Domain.Identity;
+
+namespace Portal.Features.Navigation;
+
+/// <summary>
+/// The areas of the portal (design.md §3): where they live, who may open them, and whether they are
+/// built yet. Navigation, page authorization policies and breadcrumbs are all derived from this list,
+/// so what a person sees in the menu is exactly what the server lets them open.
+/// </summary>
+public static class PortalAreas
+{
+    /// <summary>Policy names, usable in <c>[Authorize(Policy = …)]</c>.</summary>
+    public static class Policies
+    {
+        public const string Datasets = "area:datasets";
+        public const string Experiments = "area:experiments";
+        public const string Jobs = "area:jobs";
+        public const string Models = "area:models";
+        public const string Reviews = "area:reviews";
+        public const string Deployments = "area:deployments";
+        public const string Compute = "area:compute";
+        public const string Cost = "area:cost";
+        public const string Lineage = "area:lineage";
+        public const string Audit = "area:audit";
+        public const string Admin = "area:admin";
+    }
+
+    private const string DS = Roles.DataScientist;
+    private const string RR = Roles.RiskReviewer;
+    private const string Ops = Roles.Ops;
+    private const string Adm = Roles.Admin;
+    private const string View = Roles.Viewer;
+
+    public static PortalArea Home { get; } = new("home", "Home", "/", "home", null, Roles.All,
+        "What needs you: running jobs, pending reviews, alerts.", Built: true);
+
+    public static IReadOnlyList<PortalArea> All { get; } =
+    [
+        Home,
+        new("datasets", "Datasets", "/datasets", "dataset", Policies.Datasets, [DS, RR, Adm, View],
+            "Versioned data with contracts, validation, profiles and drift checks.", PlannedIn: "issue 3 (Datasets)"),
+        new("experiments", "Experiments", "/experiments", "science", Policies.Experiments, [DS, RR, Adm, View],
+            "Runs with live metrics, comparison of thousands of runs.", PlannedIn: "issue 4 (Experiments)"),
+        new("jobs", "Jobs & Sweeps", "/jobs", "play_circle", Policies.Jobs, [DS, Adm],
+            "Submit training jobs and hyperparameter sweeps; watch the queue.", PlannedIn: "issue 4 (Experiments)"),
+        new("models", "Models", "/models", "model_training", Policies.Models, [DS, RR, Ops, Adm, View],
+            "The model registry: versions, model cards, evaluation against the champion.", PlannedIn: "issue 5 (Model registry)"),
+        new("reviews", "Reviews", "/reviews", "fact_check", Policies.Reviews, [RR, Adm],
+            "Model versions awaiting your review, with their evidence.", PlannedIn: "issue 5 (Model registry)"),
+        new("deployments", "Deployments", "/deployments", "rocket_launch", Policies.Deployments, [Ops, DS, Adm, View],
+            "Endpoints, traffic split, canary and rollback, live latency and drift."),
+        new("compute", "Compute & GPU", "/compute", "memory", Policies.Compute, [Ops, DS, Adm],
+            "GPU fleet use, per-job attribution, idle capacity."),
+        new("cost", "Cost", "/cost", "payments", Policies.Cost, [Ops, Adm],
+            "Cost by team, user, model and deployment; budgets and forecast."),
+        new("lineage", "Lineage", "/lineage", "account_tree", Policies.Lineage, [DS, RR, Ops, Adm, View],
+            "Trace any artifact up to its data and down to its deployments.", PlannedIn: "issue 3 (Datasets)"),
+        new("audit", "Audit", "/audit", "policy", Policies.Audit, [RR, Adm],
+            "The tamper-evident record of every decision and security event.", Built: true),
+        new("admin", "Admin", "/admin", "admin_panel_settings", Policies.Admin, [Adm],
+            "People and roles; policies, price cards and backends.", Built: true),
+    ];
+
+    public static PortalArea ByKey(string key) => All.Single(a => a.Key == key);
+
+    public static IEnumerable<PortalArea> For(IEnumerable<string> roles)
+    {
+        var held = roles.ToHashSet(StringComparer.Ordinal);
+        return All.Where(a => a.Roles.Any(held.Contains));
+    }
+
+    public static PortalArea? ByPath(string path)
+    {
+        var first = "/" + path.TrimStart('/').Split('/', 2)[0];
+        return All.FirstOrDefault(a => a.Path != "/" && string.Equals(a.Path, first, StringComparison.OrdinalIgnoreCase))
+            ?? (first == "/" ? Home : null);
+    }
+}
+
+/// <summary>An area of the portal.</summary>
+/// <param name="Policy">Authorization policy guarding its pages; null for Home (any signed-in person).</param>
+/// <param name="PlannedIn">For areas not built yet, where they are planned; shown on the placeholder page.</param>
+/// <param name="Built">True once the area's pages exist.</param>
+public sealed record PortalArea(
+    string Key, string Title, string Path, string Icon, string? Policy, IReadOnlyList<string> Roles, string Description,
+    string? PlannedIn = null, bool Built = false);

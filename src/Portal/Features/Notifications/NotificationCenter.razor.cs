@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Domain.Common;
+using Portal.Domain.Ports;
+using Portal.Security;
+using Radzen;
+
+namespace Portal.Features.Notifications;
+
+/// <summary>
+/// The bell in the header: live events for the signed-in person (rules in <see cref="NotificationRules"/>),
+/// as toasts and a short history. Bursts are coalesced into one update.
+/// </summary>
+public sealed partial class NotificationCenter : IAsyncDisposable
+{
+    internal const int MaxKept = 50;
+    internal const int MaxToastsPerBurst = 3;
+    private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(300);
+
+    private readonly List<LiveNotification> _items = [];
+    private IDisposable? _subscription;
+    private Actor _viewer = Actor.Anonymous;
+    private int _unread;
+    private bool _open;
+
+    [Inject]
+    private IEventBus Bus { get; set; } = default!;
+
+    [Inject]
+    private NotificationService Toasts { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (!firstRender)
+        {
+            return;
+        }
+
+        // Subscribe only once interactive: a prerendered copy of this component would never be disposed in time.
+        _viewer = (await AuthenticationState).User.ToActor();
+        var viewer = _viewer;
+        _subscription = Bus.Subscribe<IDomainEvent>(OnEventsAsync, e => NotificationRules.Describe(e, viewer) is not null, CoalesceWindow);
+    }
+
+    private Task OnEventsAsync(IReadOnlyList<IDomainEvent> batch) => InvokeAsync(async () =>
+    {
+        try
+        {
+            var notes = batch.Select(e => NotificationRules.Describe(e, _viewer)).OfType<LiveNotification>().ToList();
+            if (notes.Count == 0)
+            {
+                return;
+            }
+
+            _items.InsertRange(0, Enumerable.Reverse(notes));
+            if (_items.Count > MaxKept)
+            {
+                _items.RemoveRange(MaxKept, _items.Count - MaxKept);
+            }
+
+            _unread += notes.Count;
+            if (notes.Count <= MaxToastsPerBurst)
+            {
+                foreach (var note in notes)
+                {
+                    Toasts.Notify(new NotificationMessage { Severity = ToRadzen(note.Severity), Summary = note.Summary, Detail = note.Detail, Duration = 8000 });
+                }
+            }
+            else
+            {
+                Toasts.Notify(new NotificationMessage
+                {
+                    Severity = NotificationSeverity.Info, Summary = $"{notes.Count} new notifications", Detail = "Open the bell to read them.", Duration = 8000,
+                });
+            }
+
+            StateHasChanged();
+        }
+        catch (Exception ex)
+        {
+            await DispatchExceptionAsync(ex);
+        }
+    });
+
+    private void Toggle()
+    {
+        _open = !_open;
+        if (_open)
+        {
+            _unread = 0;
+        }
+    }
+
+    private void Clear()
+    {
+        _items.Clear();
+        _unread = 0;
+    }
+
+    private static NotificationSeverity ToRadzen(LiveSeverity severity) => severity switch
+    {
+        LiveSeverity.Success => NotificationSeverity.Success,
+        LiveSeverity.Warning => NotificationSeverity.Warning,
+        LiveSeverity.Error => NotificationSeverity.Error,
+        _ => NotificationSeverity.Info,
+    };
+
+    public ValueTask DisposeAsync()
+    {
+        _subscription?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

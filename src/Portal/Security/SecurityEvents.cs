@@ -1,0 +1,40 @@
+using Portal.Domain.Audit;
+using Portal.Domain.Common;
+using Portal.Infrastructure.Audit;
+
+namespace Portal.Security;
+
+/// <summary>Records security events in the audit trail, with the caller's address.</summary>
+public sealed class SecurityEvents(AuditTrail audit)
+{
+    public Task SignInFailedAsync(HttpContext context, string userName, string reason) =>
+        RecordAsync(context, Actor.Anonymous, AuditActions.SignInFailed, $"user:{Clip(userName)}", reason);
+
+    public Task LockedOutAsync(HttpContext context, string userName) =>
+        RecordAsync(context, Actor.Anonymous, AuditActions.LockedOut, $"user:{Clip(userName)}",
+            "too many failed sign-ins; the account is locked for a while");
+
+    public Task SignedInAsync(HttpContext context, string userName, string method) =>
+        RecordAsync(context, new Actor(userName), AuditActions.SignedIn, $"user:{userName}", $"via {method}");
+
+    public Task TokenRejectedAsync(HttpContext context, string entity, string reason) =>
+        RecordAsync(context, Actor.Anonymous, AuditActions.TokenRejected, entity, reason);
+
+    public Task ForgedPrincipalHeaderAsync(HttpContext context, string claimedName) =>
+        RecordAsync(context, Actor.Anonymous, AuditActions.ForgedPrincipalHeader, $"user:{Clip(claimedName)}",
+            "X-MS-CLIENT-PRINCIPAL sent by an address that is not a trusted proxy");
+
+    public Task AccessDeniedAsync(HttpContext context, Actor actor, string requirement) =>
+        RecordAsync(context, actor, AuditActions.AccessDenied, $"route:{Clip(context.Request.Method + " " + context.Request.Path)}", requirement);
+
+    /// <summary>A signed-in person navigated, inside their open session, to a page their roles do not allow.</summary>
+    public Task PageDeniedAsync(Actor actor, string path, string requirement) =>
+        audit.RecordAsync(actor, AuditActions.AccessDenied, $"route:GET {Clip(path)}", after: "in the browser session", reason: requirement,
+            cancellationToken: CancellationToken.None);
+
+    private Task RecordAsync(HttpContext context, Actor actor, string action, string entity, string reason) =>
+        audit.RecordAsync(actor, action, entity, after: $"from {context.Connection.RemoteIpAddress}", reason: reason,
+            cancellationToken: CancellationToken.None);
+
+    private static string Clip(string value) => value.Length <= 256 ? value : value[..256] + "…";
+}
