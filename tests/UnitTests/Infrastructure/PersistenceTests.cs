@@ -1,0 +1,157 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Domain.Audit;
+using Portal.Domain.Common;
+using Portal.Infrastructure.Audit;
+using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Persistence;
+using Portal.UnitTests.Builders;
+
+namespace Portal.UnitTests.Infrastructure;
+
+public class SqlitePersistenceTests : IDisposable
+{
+    private readonly TempFolder _data = new();
+
+    [Fact]
+    public async Task Migrations_MatchTheModel()
+    {
+        await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+
+        Assert.IsType<SqlitePortalDbContext>(db);
+        Assert.False(db.Database.HasPendingModelChanges(), "The model changed without a migration: run dotnet ef migrations add (docs/configuration.md).");
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+    }
+
+    [Fact]
+    public async Task Start_PutsTheDatabaseInTheDataFolderInWalMode()
+    {
+        await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        var mode = (string?)await command.ExecuteScalarAsync();
+        command.CommandText = "PRAGMA foreign_keys;";
+        var foreignKeys = Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal("wal", mode);
+        Assert.Equal(1, foreignKeys);
+        Assert.True(File.Exists(services.GetRequiredService<DataDirectory>().DatabaseFile));
+    }
+
+    [Fact]
+    public async Task ConcurrentAuditRecords_FormOneUnbrokenChain()
+    {
+        await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
+        await AuditConcurrency.RecordManyAndVerifyAsync(services);
+    }
+
+    [Fact]
+    public async Task FailedSave_WritesNoAuditEntry_AndTheTrailStaysWritable()
+    {
+        await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
+        await AuditConcurrency.FailedSaveLeavesNothingAsync(services);
+    }
+
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public class PostgresPersistenceTests(PostgresServer postgres) : IDisposable
+{
+    private readonly TempFolder _data = new();
+
+    [Fact]
+    public async Task Migrations_MatchTheModel_AndApplyOnARealServer()
+    {
+        await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+
+        Assert.IsType<PostgresPortalDbContext>(db);
+        Assert.False(db.Database.HasPendingModelChanges(), "The model changed without a PostgreSQL migration.");
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+        Assert.Equal(6, await db.Users.CountAsync());
+    }
+
+    [Fact]
+    public async Task AuditTrail_SurvivesTheRoundTrip_AndVerifies()
+    {
+        await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();
+        var trail = services.GetRequiredService<AuditTrail>();
+        await trail.RecordAsync(new Actor("ada@demo.local"), "test.action", "thing:1", before: "a", after: "b", reason: "ünïcödé ✓");
+
+        var verification = await trail.VerifyAsync();
+
+        Assert.True(verification.Valid, verification.Problem);
+        Assert.True(verification.Entries >= 2);
+    }
+
+    [Fact]
+    public async Task ConcurrentAuditRecords_FormOneUnbrokenChain()
+    {
+        await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();
+        await AuditConcurrency.RecordManyAndVerifyAsync(services);
+    }
+
+    [Fact]
+    public async Task MissingConnectionString_FailsAtStartWithAClearMessage()
+    {
+        var ex = Assert.ThrowsAny<Exception>(() => new InfrastructureBuilder(_data.Path).With("Database:Provider", "PostgreSQL").Build());
+
+        Assert.Contains("Database:ConnectionString is required", ex.Message);
+    }
+
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private InfrastructureBuilder Builder(string connectionString) =>
+        new InfrastructureBuilder(_data.Path).With("Database:Provider", "PostgreSQL").With("Database:ConnectionString", connectionString);
+}
+
+internal static class AuditConcurrency
+{
+    public static async Task RecordManyAndVerifyAsync(IServiceProvider services)
+    {
+        var trail = services.GetRequiredService<AuditTrail>();
+        var before = (await trail.VerifyAsync()).Entries;
+
+        await Parallel.ForAsync(0, 40, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            await trail.RecordAsync(new Actor($"user{i}@demo.local"), "test.concurrent", $"thing:{i}", cancellationToken: ct));
+
+        var verification = await trail.VerifyAsync();
+        Assert.True(verification.Valid, verification.Problem);
+        Assert.Equal(before + 40, verification.Entries);
+
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        var ids = await db.AuditEntries.OrderBy(e => e.Id).Select(e => e.Id).ToListAsync();
+        Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => (long)i), ids);
+    }
+
+    public static async Task FailedSaveLeavesNothingAsync(IServiceProvider services)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var trail = services.GetRequiredService<AuditTrail>();
+        var before = (await trail.VerifyAsync()).Entries;
+
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            db.DemoSeedRecords.Add(new DemoSeedRecord { Step = "users", AppliedAt = DateTime.UtcNow }); // already there: the save fails
+            db.AuditEntries.Add(AuditEntry.Record(Actor.System, "test.fails", "thing:x", time));
+            await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+        }
+
+        await trail.RecordAsync(Actor.System, "test.after", "thing:y").WaitAsync(TimeSpan.FromSeconds(10));
+        var verification = await trail.VerifyAsync();
+        Assert.True(verification.Valid, verification.Problem);
+        Assert.Equal(before + 1, verification.Entries);
+    }
+}
