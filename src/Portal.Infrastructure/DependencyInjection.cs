@@ -41,7 +41,7 @@ public static class DependencyInjection
             .PersistKeysToFileSystem(new DirectoryInfo(data.KeysFolder));
 
         AddDatabase(services, configuration, data);
-        AddIdentityStores(services);
+        AddIdentityStores(services, configuration.GetSection(AccountLockoutOptions.Section).Get<AccountLockoutOptions>() ?? new AccountLockoutOptions());
 
         services.AddSingleton<InProcessEventBus>();
         services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<InProcessEventBus>());
@@ -118,16 +118,23 @@ public static class DependencyInjection
         services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
     }
 
-    private static void AddIdentityStores(IServiceCollection services)
+    private static void AddIdentityStores(IServiceCollection services, AccountLockoutOptions lockout)
     {
+        var problems = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(lockout, new(lockout), problems, validateAllProperties: true))
+        {
+            throw new OptionsValidationException(AccountLockoutOptions.Section, typeof(AccountLockoutOptions),
+                problems.Select(p => $"{AccountLockoutOptions.Section}:{string.Join(",", p.MemberNames)}: {p.ErrorMessage}"));
+        }
+
         services.AddIdentityCore<PortalUser>(options =>
             {
                 options.User.RequireUniqueEmail = true;
                 options.Password.RequiredLength = 12;
                 options.Password.RequiredUniqueChars = 5;
                 options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = 5;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                options.Lockout.MaxFailedAccessAttempts = lockout.MaxFailedAttempts;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(lockout.Minutes);
                 options.SignIn.RequireConfirmedAccount = false;
             })
             .AddRoles<IdentityRole>()

@@ -33,15 +33,15 @@ public static class PortalApplication
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Pages: an error or an empty error status re-renders a page. These sit on the main pipeline,
+        // where re-execution re-runs routing (inside a UseWhen branch it would not).
+        app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true);
+        // Script routes: answered first, inside the page handlers, as problem JSON, so those never see them.
         app.UseWhen(c => Problems.IsApiRequest(c.Request), api =>
         {
             api.UseExceptionHandler();
             api.UseStatusCodePages();
-        });
-        app.UseWhen(c => !Problems.IsApiRequest(c.Request), pages =>
-        {
-            pages.UseExceptionHandler("/error", createScopeForErrors: true);
-            pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         });
         app.UseMiddleware<RequestLogging>();
         app.UseAuthentication();

@@ -1,9 +1,12 @@
 namespace Portal.Domain.Audit;
 
-/// <summary>The names of audited actions. Security events share the "security." prefix.</summary>
+/// <summary>
+/// The names of audited actions. Security events (something was refused or looked forged) share the
+/// "security." prefix; ordinary sign-ins are recorded under "user.".
+/// </summary>
 public static class AuditActions
 {
-    public const string SignedIn = "security.signed-in";
+    public const string SignedIn = "user.signed-in";
     public const string SignInFailed = "security.sign-in-failed";
     public const string LockedOut = "security.locked-out";
     public const string TokenRejected = "security.token-rejected";

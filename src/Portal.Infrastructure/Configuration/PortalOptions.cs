@@ -35,6 +35,18 @@ public sealed class LocalBackendOptions
     public string Python { get; set; } = "/usr/bin/python3";
 }
 
+/// <summary>The <c>Auth:Lockout</c> section: how many wrong passwords lock an account, and for how long.</summary>
+public sealed class AccountLockoutOptions
+{
+    public const string Section = "Auth:Lockout";
+
+    [Range(1, 100)]
+    public int MaxFailedAttempts { get; set; } = 5;
+
+    [Range(0.01, 24 * 60)]
+    public double Minutes { get; set; } = 15;
+}
+
 /// <summary>The <c>Database</c> section: which engine holds the portal's state.</summary>
 public sealed class DatabaseOptions
 {

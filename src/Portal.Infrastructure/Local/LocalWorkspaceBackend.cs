@@ -9,9 +9,14 @@ namespace Portal.Infrastructure.Local;
 /// The embedded default backend: work runs as processes on this machine, in folders under the data
 /// directory. This part answers whether the machine can take work.
 /// </summary>
-public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options) : IWorkspaceBackend
+public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options, TimeProvider time) : IWorkspaceBackend
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+
+    // Starting Python to import scikit-learn takes a second or two; health probes come every few seconds.
+    private static readonly TimeSpan PythonProbeValidFor = TimeSpan.FromMinutes(5);
+    private readonly SemaphoreSlim _probeGate = new(1, 1);
+    private (DateTimeOffset At, string? Problem)? _pythonProbe;
 
     public string Kind => "local";
 
@@ -29,12 +34,30 @@ public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOpt
         }
 
         var python = options.Value.Local.Python;
-        var pythonProblem = await ProbePythonAsync(python, cancellationToken);
+        var pythonProblem = await PythonProblemAsync(python, cancellationToken);
         details["python"] = pythonProblem ?? python;
         return pythonProblem is null
             ? new BackendHealth(BackendHealthStatus.Healthy, "Local backend ready.", details)
             // Jobs that are not Python still run, so the backend is degraded rather than down.
             : new BackendHealth(BackendHealthStatus.Degraded, pythonProblem, details);
+    }
+
+    private async Task<string?> PythonProblemAsync(string python, CancellationToken cancellationToken)
+    {
+        await _probeGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_pythonProbe is not { } probe || time.GetUtcNow() - probe.At > PythonProbeValidFor)
+            {
+                _pythonProbe = probe = (time.GetUtcNow(), await ProbePythonAsync(python, cancellationToken));
+            }
+
+            return probe.Problem;
+        }
+        finally
+        {
+            _probeGate.Release();
+        }
     }
 
     private static string? CheckWritable(string folder)
@@ -70,7 +93,16 @@ public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOpt
             })!;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(ProbeTimeout);
-            await process.WaitForExitAsync(timeout.Token);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
+
             return process.ExitCode == 0
                 ? null
                 : $"Python interpreter {python} lacks scikit-learn or pandas; install python3-sklearn and python3-pandas.";

@@ -12,8 +12,9 @@ namespace Portal.Security;
 
 /// <summary>
 /// <c>Authorization: Basic base64(user:password)</c> for scripts and MLflow clients. Failed attempts count
-/// towards lock-out exactly as in the browser. A successful check is remembered for a minute so a chatty
-/// client does not pay for password hashing on every request.
+/// towards lock-out exactly as in the browser. A successful password check is remembered for a minute so a
+/// chatty client does not pay for password hashing on every request; the account's lock-out and security
+/// stamp are still read each time, so locking it or changing its roles takes effect at once.
 /// </summary>
 public sealed class BasicAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -41,12 +42,17 @@ public sealed class BasicAuthenticationHandler(
         }
 
         var cacheKey = "basic:" + Infrastructure.Identity.CredentialKey.For(userName, password);
-        if (cache.TryGetValue(cacheKey, out ClaimsPrincipal? remembered) && remembered is not null)
+        var user = await signIn.UserManager.FindByNameAsync(userName);
+        if (cache.TryGetValue(cacheKey, out RememberedCredential? remembered) && remembered is not null)
         {
-            return Success(remembered);
+            if (user is not null && user.SecurityStamp == remembered.SecurityStamp && !await signIn.UserManager.IsLockedOutAsync(user))
+            {
+                return Success(remembered.Principal);
+            }
+
+            cache.Remove(cacheKey);
         }
 
-        var user = await signIn.UserManager.FindByNameAsync(userName);
         if (user is null)
         {
             await securityEvents.SignInFailedAsync(Context, userName, "unknown user (Basic)");
@@ -69,7 +75,7 @@ public sealed class BasicAuthenticationHandler(
         var principal = await signIn.CreateUserPrincipalAsync(user);
         ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(PortalClaims.AuthenticationMethod, "password"));
         var rebuilt = new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
-        cache.Set(cacheKey, rebuilt, RememberFor);
+        cache.Set(cacheKey, new RememberedCredential(rebuilt, user.SecurityStamp), RememberFor);
         return Success(rebuilt);
     }
 
@@ -81,6 +87,8 @@ public sealed class BasicAuthenticationHandler(
 
     private AuthenticateResult Success(ClaimsPrincipal principal) =>
         AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+
+    private sealed record RememberedCredential(ClaimsPrincipal Principal, string? SecurityStamp);
 
     private static bool TryDecode(string? parameter, out string userName, out string password)
     {

@@ -8,3 +8,16 @@ window.portal = {
     }
   }
 };
+
+// Clipboard access needs a secure context (https or localhost); elsewhere the caller says to copy by hand.
+window.portal.copyText = async function (text) {
+  if (!navigator.clipboard || !window.isSecureContext) {
+    return false;
+  }
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
