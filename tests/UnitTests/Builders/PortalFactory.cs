@@ -1,6 +1,9 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 
@@ -14,6 +17,9 @@ public class PortalFactory : WebApplicationFactory<Program>
 {
     public const string DemoPassword = "Test-Demo-Passw0rd!";
 
+    /// <summary>Test-only header naming the client address a request appears to come from (default: loopback).</summary>
+    public const string RemoteAddressHeader = "X-Test-Remote-Address";
+
     private readonly TempFolder _data = new("portal-api");
     private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
 
@@ -24,6 +30,9 @@ public class PortalFactory : WebApplicationFactory<Program>
     }
 
     public string DataDirectory => _data.Path;
+
+    /// <summary>The portal's clock; tests move it to expire things.</summary>
+    public FixedTime Time { get; } = new();
 
     /// <summary>Sets a configuration value before the portal starts.</summary>
     public PortalFactory With(string key, string? value)
@@ -54,6 +63,27 @@ public class PortalFactory : WebApplicationFactory<Program>
         }
 
         builder.UseEnvironment("Production");
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Time);
+            services.AddSingleton<IStartupFilter, RemoteAddressStartupFilter>();
+        });
+    }
+
+    /// <summary>TestServer has no real client address; this lets a test say where a request comes from.</summary>
+    private sealed class RemoteAddressStartupFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress = context.Request.Headers.TryGetValue(RemoteAddressHeader, out var address)
+                    ? IPAddress.Parse(address.ToString())
+                    : IPAddress.Loopback;
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     protected override void Dispose(bool disposing)
