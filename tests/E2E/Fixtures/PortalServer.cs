@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+
+namespace Portal.E2E.Fixtures;
+
+/// <summary>
+/// The portal as an operator runs it: the built Portal.dll as its own process on a free loopback port,
+/// with a fresh data folder and demo data. Chromium comes from Debian (/usr/bin/chromium); Playwright's
+/// bundled driver talks to it. Each role signs in once; tests reuse that session.
+/// </summary>
+public sealed class PortalServer : IAsyncLifetime
+{
+    public const string DemoPassword = "E2E-Demo-Passw0rd!";
+    private const string Chromium = "/usr/bin/chromium";
+
+    private readonly StringBuilder _log = new();
+    private readonly Dictionary<string, string> _sessions = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _sessionGate = new(1, 1);
+    private string _dataDirectory = "";
+    private Process? _process;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public IPlaywright Playwright { get; private set; } = default!;
+
+    public IBrowser Browser { get; private set; } = default!;
+
+    /// <summary>Where screenshots for docs/ go.</summary>
+    public static string ScreenshotFolder => Path.Combine(Metadata("RepositoryRoot"), "docs", "images");
+
+    public string ServerLog
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var portalDll = Path.Combine(Metadata("PortalOutputDir"), "Portal.dll");
+        if (!File.Exists(portalDll))
+        {
+            throw new InvalidOperationException($"The portal is not built at {portalDll}.");
+        }
+
+        if (!File.Exists(Chromium))
+        {
+            throw new InvalidOperationException($"{Chromium} is missing: the test build installs it (.ci/prerequisites tests).");
+        }
+
+        _dataDirectory = Path.Combine(Path.GetTempPath(), $"portal-e2e-{Guid.NewGuid():N}");
+        var port = FreePort();
+        BaseUrl = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(portalDll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(portalDll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(BaseUrl);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Portal__DataDirectory"] = _dataDirectory;
+        start.Environment["Portal__Demo__Password"] = DemoPassword;
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitUntilHealthyAsync();
+
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
+        });
+    }
+
+    /// <summary>A new browser context signed in as <paramref name="userName"/> (the sign-in itself happens once per user).</summary>
+    public async Task<IBrowserContext> ContextAsAsync(string userName)
+    {
+        var state = await SessionOfAsync(userName);
+        return await NewContextAsync(new BrowserNewContextOptions { StorageStatePath = state });
+    }
+
+    /// <summary>A new browser context with no session.</summary>
+    public Task<IBrowserContext> AnonymousContextAsync() => NewContextAsync(new BrowserNewContextOptions());
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+
+        Playwright?.Dispose();
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        // Kept for diagnosing failures (CI uploads tests/E2E/artifacts).
+        var artifacts = Path.Combine(Metadata("RepositoryRoot"), "tests", "E2E", "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await File.WriteAllTextAsync(Path.Combine(artifacts, "portal-server.log"), ServerLog);
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+
+    private async Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options)
+    {
+        options.BaseURL = BaseUrl;
+        options.ViewportSize = new ViewportSize { Width = 1400, Height = 900 };
+        options.Locale = "en-US";
+        options.TimezoneId = "UTC";
+        var context = await Browser.NewContextAsync(options);
+        context.SetDefaultTimeout(15_000);
+        return context;
+    }
+
+    private async Task<string> SessionOfAsync(string userName)
+    {
+        await _sessionGate.WaitAsync();
+        try
+        {
+            if (_sessions.TryGetValue(userName, out var path))
+            {
+                return path;
+            }
+
+            await using var context = await NewContextAsync(new BrowserNewContextOptions());
+            var page = await context.NewPageAsync();
+            var login = new Pages.LoginPage(page);
+            await login.GotoAsync();
+            await login.SignInAsync(userName, DemoPassword);
+            await new Pages.ShellPage(page).WaitForInteractiveAsync();
+            path = Path.Combine(_dataDirectory, $"session-{userName}.json");
+            await context.StorageStateAsync(new BrowserContextStorageStateOptions { Path = path });
+            _sessions[userName] = path;
+            return path;
+        }
+        finally
+        {
+            _sessionGate.Release();
+        }
+    }
+
+    private async Task WaitUntilHealthyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException($"The portal exited with code {_process.ExitCode} while starting:\n{ServerLog}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync($"{BaseUrl}/healthz");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Still starting.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"The portal did not become healthy within 90 s:\n{ServerLog}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private static string Metadata(string key) =>
+        typeof(PortalServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PortalCollection : ICollectionFixture<PortalServer>
+{
+    public const string Name = "Portal in a real browser";
+}
