@@ -19,6 +19,7 @@ public static class PortalApplication
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddRadzenComponents();
         services.AddHttpContextAccessor();
+        services.AddHostedService<StartupBanner>();
         return services;
     }
 

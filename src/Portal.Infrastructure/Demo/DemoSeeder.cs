@@ -34,6 +34,9 @@ public sealed partial class DemoSeeder(
     /// <summary>True once <see cref="PrepareAsync"/> found demo mode applies to this data folder.</summary>
     public bool Active { get; private set; }
 
+    /// <summary>Where the demo password can be found, for the start-up message; null without demo data.</summary>
+    public string? PasswordHint { get; private set; }
+
     /// <summary>
     /// Decides whether this data folder gets demo data (demo on, and the database was new or was seeded
     /// before) and runs the steps that must finish before start-up.
@@ -110,6 +113,7 @@ public sealed partial class DemoSeeder(
         if (!string.IsNullOrEmpty(configured))
         {
             LogConfiguredPassword();
+            PasswordHint = "the password set in Portal:Demo:Password";
             return configured;
         }
 
@@ -120,6 +124,7 @@ public sealed partial class DemoSeeder(
             if (saved is not null)
             {
                 LogSavedPassword(file);
+                PasswordHint = $"the password in {file}";
                 return saved["password: ".Length..];
             }
         }
@@ -136,6 +141,7 @@ public sealed partial class DemoSeeder(
         }
 
         LogGeneratedPassword(password, file);
+        PasswordHint = $"the password printed above (also in {file})";
         return password;
     }
 

@@ -66,7 +66,8 @@ public static class PortalAreas
     public static IEnumerable<PortalArea> For(IEnumerable<string> roles)
     {
         var held = roles.ToHashSet(StringComparer.Ordinal);
-        return All.Where(a => a.Roles.Any(held.Contains));
+        // Home is for anyone signed in, even someone whose roles were all taken away.
+        return All.Where(a => a.Policy is null || a.Roles.Any(held.Contains));
     }
 
     public static PortalArea? ByPath(string path)
