@@ -79,12 +79,15 @@ public sealed class RawHubClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Collects the arguments of server-to-client calls to <paramref name="target"/> until <paramref name="window"/> passes.</summary>
-    public async Task<List<JsonElement>> CollectAsync(string target, TimeSpan window)
+    /// <summary>
+    /// Collects the arguments of server-to-client calls to <paramref name="target"/> until
+    /// <paramref name="enough"/> says so or <paramref name="timeout"/> passes (machines here are shared and slow at times).
+    /// </summary>
+    public async Task<List<JsonElement>> CollectAsync(string target, Func<List<JsonElement>, bool> enough, TimeSpan? timeout = null)
     {
         var calls = new List<JsonElement>();
-        var until = DateTime.UtcNow + window;
-        while (DateTime.UtcNow < until)
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (DateTime.UtcNow < until && !enough(calls))
         {
             try
             {

@@ -145,6 +145,15 @@ public class NavigationRulesTests
         Assert.Null(crumbs[^1].Path);
     }
 
+    [Fact]
+    public void Breadcrumbs_LinkOnlyToAddressesWherePagesExist()
+    {
+        var crumbs = Breadcrumbs.For("account/tokens");
+
+        Assert.Equal("/", crumbs[0].Path);
+        Assert.Null(crumbs[1].Path); // there is no /account page
+    }
+
     [Theory]
     [InlineData("/audit", "/audit")]
     [InlineData("/admin?x=1", "/admin?x=1")]

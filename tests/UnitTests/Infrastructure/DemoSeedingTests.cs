@@ -109,12 +109,12 @@ public class DemoSeedingTests : IDisposable
             .Services(s => s.AddSingleton(log).AddDemoSeedStep<SecondStep>().AddDemoSeedStep<FirstStep>())
             .StartAsync();
         var seeder = services.GetRequiredService<DemoSeeder>();
-        var progress = new List<DemoSeedingProgressed>();
+        var completed = new TaskCompletionSource<DemoSeedingProgressed>();
         using var _ = services.GetRequiredService<IEventBus>().Subscribe<DemoSeedingProgressed>(batch =>
         {
-            lock (progress)
+            if (batch.FirstOrDefault(p => p.State == DemoSeedState.Completed) is { } done)
             {
-                progress.AddRange(batch);
+                completed.TrySetResult(done);
             }
 
             return Task.CompletedTask;
@@ -124,12 +124,9 @@ public class DemoSeedingTests : IDisposable
         await seeder.RunBackgroundStepsAsync(CancellationToken.None);
 
         Assert.Equal(["first", "second"], log);
-        await Task.Delay(200);
-        lock (progress)
-        {
-            Assert.Equal(DemoSeedState.Completed, progress[^1].State);
-            Assert.Equal(3, progress[^1].Total);
-        }
+        var done = await completed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, done.Total);
+        Assert.Equal(3, done.Completed);
 
         await seeder.RunBackgroundStepsAsync(CancellationToken.None);
         Assert.Equal(2, log.Count);

@@ -60,7 +60,8 @@ public class EventBusTests : IAsyncDisposable
         }
 
         await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.InRange(batches.Count, 1, 3);
+        // Without coalescing a busy subscriber could get hundreds of deliveries; a 200 ms window gives a handful.
+        Assert.InRange(batches.Count, 1, 10);
     }
 
     [Fact]
