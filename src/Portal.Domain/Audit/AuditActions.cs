@@ -12,6 +12,7 @@ public static class AuditActions
     public const string TokenRejected = "security.token-rejected";
     public const string ForgedPrincipalHeader = "security.forged-principal-header";
     public const string AccessDenied = "security.access-denied";
+    public const string UnauthenticatedCall = "security.unauthenticated-call";
 
     public const string TokenIssued = "token.issued";
     public const string TokenRevoked = "token.revoked";

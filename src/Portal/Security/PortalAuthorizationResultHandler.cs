@@ -16,6 +16,11 @@ public sealed class PortalAuthorizationResultHandler : IAuthorizationMiddlewareR
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(authorizeResult);
+        if (authorizeResult.Challenged && Problems.IsApiRequest(context.Request) && !PresentsCredentials(context.Request))
+        {
+            await context.RequestServices.GetRequiredService<SecurityEvents>().UnauthenticatedCallAsync(context);
+        }
+
         if (authorizeResult.Forbidden)
         {
             var actor = context.User.ToActor();
@@ -32,6 +37,12 @@ public sealed class PortalAuthorizationResultHandler : IAuthorizationMiddlewareR
 
         await _default.HandleAsync(next, context, policy, authorizeResult);
     }
+
+    /// <summary>Credentials of any kind; refused ones are audited by the handler that refused them.</summary>
+    private static bool PresentsCredentials(HttpRequest request) =>
+        request.Headers.Authorization.Count > 0
+        || request.Headers.ContainsKey(AppServiceAuthenticationHandler.PrincipalHeader)
+        || AccessTokenAuthenticationHandler.PresentedToken(request) is not null;
 
     internal static string Describe(AuthorizationFailure? failure)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using Portal.Domain.Audit;
 using Portal.Domain.Common;
 using Portal.Infrastructure.Audit;
@@ -5,8 +6,11 @@ using Portal.Infrastructure.Audit;
 namespace Portal.Security;
 
 /// <summary>Records security events in the audit trail, with the caller's address.</summary>
-public sealed class SecurityEvents(AuditTrail audit)
+public sealed class SecurityEvents(AuditTrail audit, IMemoryCache cache)
 {
+    /// <summary>Anonymous calls are recorded at most once per client address in this time, so a flood cannot flood the trail.</summary>
+    public static readonly TimeSpan UnauthenticatedCallWindow = TimeSpan.FromMinutes(1);
+
     public Task SignInFailedAsync(HttpContext context, string userName, string reason) =>
         RecordAsync(context, Actor.Anonymous, AuditActions.SignInFailed, $"user:{Clip(userName)}", reason);
 
@@ -26,6 +30,21 @@ public sealed class SecurityEvents(AuditTrail audit)
 
     public Task AccessDeniedAsync(HttpContext context, Actor actor, string requirement) =>
         RecordAsync(context, actor, AuditActions.AccessDenied, $"route:{Clip(context.Request.Method + " " + context.Request.Path)}", requirement);
+
+    /// <summary>A script route or hub was called with no credentials at all (bad credentials are recorded by their handler).</summary>
+    public Task UnauthenticatedCallAsync(HttpContext context)
+    {
+        var key = $"unauthenticated-call:{context.Connection.RemoteIpAddress}";
+        if (cache.TryGetValue(key, out _))
+        {
+            return Task.CompletedTask;
+        }
+
+        cache.Set(key, true, UnauthenticatedCallWindow);
+        return RecordAsync(context, Actor.Anonymous, AuditActions.UnauthenticatedCall,
+            $"route:{Clip(context.Request.Method + " " + context.Request.Path)}",
+            $"no credentials; further anonymous calls from this address in the next {UnauthenticatedCallWindow.TotalMinutes:0} minute(s) are not recorded");
+    }
 
     /// <summary>A signed-in person navigated, inside their open session, to a page their roles do not allow.</summary>
     public Task PageDeniedAsync(Actor actor, string path, string requirement) =>

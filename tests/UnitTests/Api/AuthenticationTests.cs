@@ -143,3 +143,50 @@ public class LockoutTests : IDisposable
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>Anonymous calls are audited, throttled per address; each test needs a clean slate.</summary>
+public class UnauthenticatedCallAuditTests : IDisposable
+{
+    private readonly PortalFactory _portal = new();
+
+    [Fact]
+    public async Task AnonymousApiAndHubCalls_AreAudited_OncePerAddressPerWindow()
+    {
+        var first = _portal.AnonymousClient();
+        await first.GetAsync("/api/v1/tokens");
+        await first.GetAsync("/api/v1/me");
+        var other = _portal.AnonymousClient();
+        other.DefaultRequestHeaders.Add(PortalFactory.RemoteAddressHeader, "198.51.100.7");
+        await other.PostAsync("/hubs/status/negotiate?negotiateVersion=1", null);
+
+        var entries = (await _portal.Services.GetRequiredService<AuditTrail>().SearchAsync(new AuditQuery(ActionPrefix: "security.unauthenticated-call"))).Entries;
+
+        Assert.Equal(2, entries.Count);
+        Assert.Contains(entries, e => e.Entity == "route:GET /api/v1/tokens" && e.After!.Contains("127.0.0.1", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.Entity == "route:POST /hubs/status/negotiate" && e.After!.Contains("198.51.100.7", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BadCredentials_AreAuditedByTheirHandler_NotAsAnonymous()
+    {
+        await _portal.ClientFor("viewer@demo.local", "wrong").GetAsync("/api/v1/me");
+
+        var anonymous = await _portal.Services.GetRequiredService<AuditTrail>().SearchAsync(new AuditQuery(ActionPrefix: "security.unauthenticated-call"));
+        Assert.Empty(anonymous.Entries);
+    }
+
+    [Fact]
+    public async Task AnonymousPageVisits_AreNotSecurityEvents()
+    {
+        await _portal.AnonymousClient().GetAsync("/admin");
+
+        var anonymous = await _portal.Services.GetRequiredService<AuditTrail>().SearchAsync(new AuditQuery(ActionPrefix: "security.unauthenticated-call"));
+        Assert.Empty(anonymous.Entries);
+    }
+
+    public void Dispose()
+    {
+        _portal.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

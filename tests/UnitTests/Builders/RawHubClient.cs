@@ -13,6 +13,9 @@ namespace Portal.UnitTests.Builders;
 public sealed class RawHubClient : IAsyncDisposable
 {
     private const char RecordSeparator = '\u001e';
+
+    // Generous: the suites share two cores with a browser and a second portal.
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
     private readonly WebSocket _socket;
     private readonly Channel<JsonElement> _incoming = Channel.CreateUnbounded<JsonElement>();
     private readonly CancellationTokenSource _stop = new();
@@ -49,7 +52,7 @@ public sealed class RawHubClient : IAsyncDisposable
         var socket = await client.ConnectAsync(new Uri($"ws://localhost/hubs/status?id={token}{query}"), CancellationToken.None);
         var hub = new RawHubClient(socket);
         await hub.SendAsync(new { protocol = "json", version = 1 });
-        var handshake = await hub.NextAsync(TimeSpan.FromSeconds(10));
+        var handshake = await hub.NextAsync(ReplyTimeout);
         if (handshake.TryGetProperty("error", out var error))
         {
             throw new HubRefusedException(0, error.GetString() ?? "handshake failed");
@@ -65,7 +68,7 @@ public sealed class RawHubClient : IAsyncDisposable
         await SendAsync(new { type = 1, invocationId = id, target, arguments });
         while (true)
         {
-            var message = await NextAsync(TimeSpan.FromSeconds(10));
+            var message = await NextAsync(ReplyTimeout);
             if (message.TryGetProperty("type", out var type) && type.GetInt32() == 3
                 && message.GetProperty("invocationId").GetString() == id)
             {

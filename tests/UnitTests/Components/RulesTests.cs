@@ -167,3 +167,14 @@ public class NavigationRulesTests
         Assert.Equal(expected, Login.LocalReturnUrl(returnUrl));
     }
 }
+
+public class UnauthenticatedCallNotificationTests
+{
+    [Fact]
+    public void AnonymousCalls_AreNotToastedToAdmins()
+    {
+        var call = new AuditEntryRecorded(AuditActions.UnauthenticatedCall, "anonymous", "route:GET /api/v1/me", "no credentials", DateTime.UtcNow);
+
+        Assert.Null(NotificationRules.Describe(call, new Actor("ada@x", [Roles.Admin])));
+    }
+}

@@ -27,7 +27,8 @@ public static class NotificationRules
             UserSignedIn e when viewer.IsIn(Roles.Admin) && e.UserName != viewer.Name =>
                 new("Signed in", $"{e.UserName} signed in ({e.Method}).", LiveSeverity.Info, e.OccurredAt, "/admin"),
 
-            AuditEntryRecorded e when e.IsSecurityEvent && viewer.IsIn(Roles.Admin) =>
+            // Anonymous calls are in the trail and the counts, but a misconfigured script should not toast every minute.
+            AuditEntryRecorded e when e.IsSecurityEvent && e.Action != AuditActions.UnauthenticatedCall && viewer.IsIn(Roles.Admin) =>
                 new(SecurityTitle(e.Action), $"{e.Entity}: {e.Reason}", LiveSeverity.Warning, e.OccurredAt, "/audit"),
 
             UserRolesChanged e when e.UserName == viewer.Name =>
