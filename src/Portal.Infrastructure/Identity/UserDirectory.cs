@@ -96,34 +96,25 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
             return errors;
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var user = new PortalUser
+        return await ChangeAsync(errors, async users =>
         {
-            UserName = email, Email = email, EmailConfirmed = true,
-            DisplayName = string.IsNullOrWhiteSpace(input.DisplayName) ? null : input.DisplayName.Trim(),
-            Team = string.IsNullOrWhiteSpace(input.Team) ? null : input.Team.Trim(),
-            CreatedAt = time.UtcNow(),
-        };
-        var created = await users.CreateAsync(user, input.Password ?? "");
-        if (!created.Succeeded)
-        {
-            return IdentityErrors(created, errors);
-        }
+            var user = new PortalUser
+            {
+                UserName = email, Email = email, EmailConfirmed = true,
+                DisplayName = string.IsNullOrWhiteSpace(input.DisplayName) ? null : input.DisplayName.Trim(),
+                Team = string.IsNullOrWhiteSpace(input.Team) ? null : input.Team.Trim(),
+                CreatedAt = time.UtcNow(),
+            };
+            var created = await users.CreateAsync(user, input.Password ?? "");
+            var added = created.Succeeded ? await users.AddToRolesAsync(user, input.Roles) : created;
+            if (!added.Succeeded)
+            {
+                IdentityErrors(added, errors);
+                return null;
+            }
 
-        var added = await users.AddToRolesAsync(user, input.Roles);
-        if (!added.Succeeded)
-        {
-            return IdentityErrors(added, errors);
-        }
-
-        db.AuditEntries.Add(AuditEntry.Record(admin, AuditActions.UserCreated, UserRef(email), time,
-            after: "roles=" + string.Join(",", input.Roles.Order())));
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return errors;
+            return AuditEntry.Record(admin, AuditActions.UserCreated, UserRef(email), time, after: "roles=" + string.Join(",", input.Roles.Order()));
+        }, cancellationToken);
     }
 
     /// <summary>Replaces a person's roles. At least one administrator always remains.</summary>
@@ -138,32 +129,36 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
             return errors;
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var user = await users.FindByNameAsync(userName) ?? throw new DomainException($"There is no user '{userName}'.");
-        var current = await users.GetRolesAsync(user);
-        if (current.Contains(Roles.Admin) && !roles.Contains(Roles.Admin)
-            && (await users.GetUsersInRoleAsync(Roles.Admin)).Count <= 1)
+        await ChangeAsync(errors, async users =>
         {
-            return errors.Add("Roles", $"{userName} is the last administrator; make someone else an administrator first.");
+            var user = await users.FindByNameAsync(userName) ?? throw new DomainException($"There is no user '{userName}'.");
+            var current = await users.GetRolesAsync(user);
+            if (current.Contains(Roles.Admin) && !roles.Contains(Roles.Admin)
+                && (await users.GetUsersInRoleAsync(Roles.Admin)).Count <= 1)
+            {
+                errors.Add("Roles", $"{userName} is the last administrator; make someone else an administrator first.");
+                return null;
+            }
+
+            var removed = await users.RemoveFromRolesAsync(user, current.Except(roles));
+            var added = removed.Succeeded ? await users.AddToRolesAsync(user, roles.Except(current)) : removed;
+            if (!added.Succeeded)
+            {
+                IdentityErrors(added, errors);
+                return null;
+            }
+
+            // Open sessions end at their next check (at most a minute); the person signs in again with the new roles.
+            await users.UpdateSecurityStampAsync(user);
+            return AuditEntry.Record(admin, AuditActions.RolesChanged, UserRef(userName), time,
+                before: string.Join(",", current.Order()), after: string.Join(",", roles.Order()));
+        }, cancellationToken);
+
+        if (errors.IsEmpty)
+        {
+            bus.Publish(new UserRolesChanged(userName, roles.Order().ToList(), admin.Name, time.UtcNow()));
         }
 
-        var removed = await users.RemoveFromRolesAsync(user, current.Except(roles));
-        var added = removed.Succeeded ? await users.AddToRolesAsync(user, roles.Except(current)) : removed;
-        if (!added.Succeeded)
-        {
-            return IdentityErrors(added, errors);
-        }
-
-        // Sessions and tokens pick the new roles up at their next check.
-        await users.UpdateSecurityStampAsync(user);
-        db.AuditEntries.Add(AuditEntry.Record(admin, AuditActions.RolesChanged, UserRef(userName), time,
-            before: string.Join(",", current.Order()), after: string.Join(",", roles.Order())));
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        bus.Publish(new UserRolesChanged(userName, roles.Order().ToList(), admin.Name, time.UtcNow()));
         return errors;
     }
 
@@ -176,25 +171,45 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
             throw new DomainException("You cannot lock your own account.");
         }
 
+        await ChangeAsync(new FieldErrors(), async users =>
+        {
+            var user = await users.FindByNameAsync(userName) ?? throw new DomainException($"There is no user '{userName}'.");
+            await users.SetLockoutEnabledAsync(user, true);
+            await users.SetLockoutEndDateAsync(user, locked ? DateTimeOffset.MaxValue : null);
+            if (!locked)
+            {
+                await users.ResetAccessFailedCountAsync(user);
+            }
+
+            await users.UpdateSecurityStampAsync(user);
+            return AuditEntry.Record(admin, locked ? AuditActions.UserLocked : AuditActions.UserUnlocked, UserRef(userName), time);
+        }, cancellationToken);
+    }
+
+    public static string UserRef(string userName) => $"user:{userName}";
+
+    /// <summary>
+    /// Runs a change through Identity and writes its audit entry, in one transaction. When the change reports
+    /// problems (into <paramref name="errors"/>, returning no entry) the transaction is rolled back: nothing
+    /// is half-written.
+    /// </summary>
+    private async Task<FieldErrors> ChangeAsync(FieldErrors errors, Func<UserManager<PortalUser>, Task<AuditEntry?>> change, CancellationToken cancellationToken)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var user = await users.FindByNameAsync(userName) ?? throw new DomainException($"There is no user '{userName}'.");
-        await users.SetLockoutEnabledAsync(user, true);
-        await users.SetLockoutEndDateAsync(user, locked ? DateTimeOffset.MaxValue : null);
-        if (!locked)
+        var entry = await change(users);
+        if (entry is null || !errors.IsEmpty)
         {
-            await users.ResetAccessFailedCountAsync(user);
+            return errors;
         }
 
-        await users.UpdateSecurityStampAsync(user);
-        db.AuditEntries.Add(AuditEntry.Record(admin, locked ? AuditActions.UserLocked : AuditActions.UserUnlocked, UserRef(userName), time));
+        db.AuditEntries.Add(entry);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return errors;
     }
-
-    public static string UserRef(string userName) => $"user:{userName}";
 
     private static void RequireAdmin(Actor actor, string what)
     {
@@ -217,7 +232,7 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
         }
     }
 
-    private static FieldErrors IdentityErrors(IdentityResult result, FieldErrors errors)
+    private static void IdentityErrors(IdentityResult result, FieldErrors errors)
     {
         foreach (var error in result.Errors)
         {
@@ -226,8 +241,6 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
                 : "Roles";
             errors.Add(field, error.Description);
         }
-
-        return errors;
     }
 }
 
