@@ -62,6 +62,24 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
         return new UserPage(summaries, total);
     }
 
+    /// <summary>The name to greet someone by: their display name, or their user name when they have none.</summary>
+    public async Task<string> DisplayNameOfAsync(string userName, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Users.Where(u => u.UserName == userName).Select(u => u.DisplayName).SingleOrDefaultAsync(cancellationToken) ?? userName;
+    }
+
+    /// <summary>How many people there are, and how many of them are locked now.</summary>
+    public async Task<(int People, int Locked)> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var people = await db.Users.CountAsync(cancellationToken);
+        // LockoutEnd is a DateTimeOffset, which SQLite cannot compare in SQL; the locked few are counted here.
+        var lockouts = await db.Users.Where(u => u.LockoutEnd != null).Select(u => u.LockoutEnd).ToListAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        return (people, lockouts.Count(end => end > now));
+    }
+
     public async Task<IReadOnlyList<string>> RolesOfAsync(string userName, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -112,6 +112,17 @@ public class UserDirectoryTests : IAsyncLifetime
         await Assert.ThrowsAsync<DomainException>(() => Directory.SetLockedAsync(_admin, "admin@demo.local", locked: true));
     }
 
+    [Fact]
+    public async Task DisplayName_IsExact_AndCountsSeeLocks()
+    {
+        Assert.Equal("Riley Reviewer", await Directory.DisplayNameOfAsync("reviewer@demo.local"));
+        Assert.Equal("ghost@demo.local", await Directory.DisplayNameOfAsync("ghost@demo.local"));
+
+        await Directory.SetLockedAsync(_admin, "viewer@demo.local", locked: true);
+
+        Assert.Equal((6, 1), await Directory.CountAsync());
+    }
+
     public async Task DisposeAsync()
     {
         await _services.DisposeAsync();

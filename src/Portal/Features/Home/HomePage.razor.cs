@@ -46,7 +46,7 @@ public sealed partial class HomePage : IAsyncDisposable
     {
         var user = (await AuthenticationState).User;
         _actor = user.ToActor();
-        _displayName = (await Users.SearchAsync(new UserQuery(Search: _actor.Name, Take: 1))).Users.FirstOrDefault()?.DisplayName ?? _actor.Name;
+        _displayName = await Users.DisplayNameOfAsync(_actor.Name);
         _seeding = Seeder.Progress;
         var now = Time.GetUtcNow().UtcDateTime;
         _activeTokens = (await Tokens.ListAsync(_actor.Name)).Count(t => t.StatusAt(now) == AccessTokenStatus.Active);
@@ -92,8 +92,8 @@ public sealed partial class HomePage : IAsyncDisposable
 
         var since = Time.GetUtcNow().UtcDateTime.AddDays(-1);
         var security = await Audit.SearchAsync(new AuditQuery(ActionPrefix: "security.", From: since, Take: 1));
-        var users = await Users.SearchAsync(new UserQuery(Take: UserDirectory.MaxPageSize));
-        _admin = new AdminSummary(security.Total, users.Total, users.Users.Count(u => u.LockedUntil is not null));
+        var (people, locked) = await Users.CountAsync();
+        _admin = new AdminSummary(security.Total, people, locked);
     }
 
     public ValueTask DisposeAsync()
