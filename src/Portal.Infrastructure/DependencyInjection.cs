@@ -9,13 +9,17 @@ using Microsoft.Extensions.Options;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Audit;
 using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Datasets;
+using Portal.Infrastructure.Datasets.Ingestion;
 using Portal.Infrastructure.Demo;
 using Portal.Infrastructure.Events;
 using Portal.Infrastructure.Health;
 using Portal.Infrastructure.Identity;
+using Portal.Infrastructure.Lineage;
 using Portal.Infrastructure.Local;
 using Portal.Infrastructure.Persistence;
 using Portal.Infrastructure.Persistence.Interceptors;
+using Portal.Infrastructure.Storage;
 
 namespace Portal.Infrastructure;
 
@@ -50,6 +54,11 @@ public static class DependencyInjection
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<UserPreferences>();
+
+        services.AddSingleton<IArtifactStore, LocalArtifactStore>();
+        services.AddSingleton<DatasetIngestor>();
+        services.AddSingleton<DatasetCatalog>();
+        services.AddSingleton<LineageGraph>();
 
         services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
         services.AddHealthChecks()

@@ -17,6 +17,17 @@ public sealed class PortalOptions
     public DemoOptions Demo { get; set; } = new();
 
     public LocalBackendOptions Local { get; set; } = new();
+
+    public DatasetOptions Datasets { get; set; } = new();
+}
+
+public sealed class DatasetOptions
+{
+    /// <summary>Largest dataset file accepted, in MiB.</summary>
+    [Range(1, 1024 * 1024)]
+    public int MaxUploadMegabytes { get; set; } = 1024;
+
+    public long MaxUploadBytes => (long)MaxUploadMegabytes * 1024 * 1024;
 }
 
 public sealed class DemoOptions

@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Domain.Audit;
 using Portal.Domain.Common;
+using Portal.Domain.Datasets;
 using Portal.Domain.Identity;
+using Portal.Domain.Lineage;
 
 namespace Portal.Infrastructure.Persistence;
 
@@ -17,6 +19,12 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
 
     public DbSet<DemoSeedRecord> DemoSeedRecords => Set<DemoSeedRecord>();
+
+    public DbSet<Dataset> Datasets => Set<Dataset>();
+
+    public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
+
+    public DbSet<LineageEdge> LineageEdges => Set<LineageEdge>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

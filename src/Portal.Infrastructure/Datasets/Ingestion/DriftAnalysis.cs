@@ -1,0 +1,223 @@
+using MathNet.Numerics.Distributions;
+using Portal.Domain.Datasets;
+
+namespace Portal.Infrastructure.Datasets.Ingestion;
+
+/// <summary>
+/// Compares a column of the new version with the same column of the previous version's profile.
+/// Numbers: PSI over the reference's deciles, a two-sample Kolmogorov–Smirnov test, and the share of
+/// values outside the reference's 1st–99th percentile range. Categories: PSI over the reference's
+/// categories and a chi-square test. Thresholds follow common practice for PSI (0.1 moderate, 0.25
+/// significant).
+/// </summary>
+internal static class DriftAnalysis
+{
+    public const double ModeratePsi = 0.1;
+    public const double SignificantPsi = 0.25;
+    public const double ModerateOutOfRange = 0.1;
+    public const double SevereOutOfRange = 0.25;
+    public const double CorrelationShift = 0.3;
+    private const double Floor = 1e-4;
+
+    public static (ColumnDrift? Drift, List<ValidationFailure> Failures) Compare(
+        ColumnAccumulator current, ColumnType currentType, ColumnProfile reference, int referenceVersion)
+    {
+        var failures = new List<ValidationFailure>();
+        if (IsOrdered(currentType) && IsOrdered(reference.Type) && (currentType == ColumnType.Datetime) == (reference.Type == ColumnType.Datetime))
+        {
+            var histogram = currentType == ColumnType.Datetime ? current.Dates : current.Numbers;
+            if (histogram.Count == 0 || reference.Quantiles is not { Count: 101 } q)
+            {
+                return (null, failures);
+            }
+
+            var drift = Numeric(current.Name, histogram, q, reference.Count);
+            failures.AddRange(Judge(drift, referenceVersion));
+            return (drift, failures);
+        }
+
+        // Categories only when the reference lists every value it had (its counts add up to its rows).
+        if (IsCategorical(currentType) && IsCategorical(reference.Type) && !current.Values.Overflowed && reference.TopValues.Count > 0
+            && reference.DistinctIsExact && reference.TopValues.Sum(v => v.Count) == reference.Count)
+        {
+            var drift = Categorical(current.Name, currentType == ColumnType.Boolean ? BooleanCounts(current) : current.Values.All, reference);
+            failures.AddRange(Judge(drift, referenceVersion));
+            return (drift, failures);
+        }
+
+        if (currentType != reference.Type)
+        {
+            failures.Add(new ValidationFailure(current.Name, ValidationRules.Drift,
+                $"The column was {reference.Type.Name()} in version {referenceVersion} and is {currentType.Name()} now.", 1, Severity.Warning, []));
+        }
+
+        return (null, failures);
+    }
+
+    public static List<CorrelationChange> CorrelationChanges(IReadOnlyList<Correlation> now, IReadOnlyList<Correlation> before) =>
+        now.Select(c => (Now: c, Before: before.FirstOrDefault(b => (b.A == c.A && b.B == c.B) || (b.A == c.B && b.B == c.A))))
+            .Where(x => x.Before is not null && Math.Abs(x.Now.R - x.Before.R) >= CorrelationShift)
+            .Select(x => new CorrelationChange(x.Now.A, x.Now.B, Math.Round(x.Before!.R, 4), Math.Round(x.Now.R, 4)))
+            .ToList();
+
+    /// <summary>Population stability index of two distributions over the same bins.</summary>
+    public static double Psi(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
+    {
+        double psi = 0;
+        for (var i = 0; i < expected.Count; i++)
+        {
+            var e = Math.Max(expected[i], Floor);
+            var a = Math.Max(actual[i], Floor);
+            psi += (a - e) * Math.Log(a / e);
+        }
+
+        return psi;
+    }
+
+    /// <summary>P-value of the two-sample KS statistic (asymptotic Kolmogorov distribution, Stephens' correction).</summary>
+    public static double KolmogorovPValue(double d, double effectiveN)
+    {
+        var sqrtN = Math.Sqrt(effectiveN);
+        var lambda = (sqrtN + 0.12 + (0.11 / sqrtN)) * d;
+        if (lambda < 1e-3)
+        {
+            return 1;
+        }
+
+        double sum = 0;
+        for (var k = 1; k <= 100; k++)
+        {
+            var term = Math.Exp(-2 * k * k * lambda * lambda) * (k % 2 == 1 ? 1 : -1);
+            sum += term;
+            if (Math.Abs(term) < 1e-12)
+            {
+                break;
+            }
+        }
+
+        return Math.Clamp(2 * sum, 0, 1);
+    }
+
+    private static ColumnDrift Numeric(string name, AdaptiveHistogram current, IReadOnlyList<double> q, long referenceCount)
+    {
+        var n = (double)current.Count;
+        double CurrentCdf(double x) => Math.Clamp(current.CountBelow(x) / n, 0, 1);
+
+        // Reference CDF at x: the share of reference quantiles at or below x (ties in discrete data stay together).
+        static double ReferenceCdf(IReadOnlyList<double> q, double x)
+        {
+            var k = -1;
+            for (var i = 0; i < q.Count && q[i] <= x; i++)
+            {
+                k = i;
+            }
+
+            return k < 0 ? 0 : k / 100.0;
+        }
+
+        var edges = Enumerable.Range(1, 9).Select(i => q[i * 10]).Distinct().ToList();
+        var expected = new List<double>();
+        var actual = new List<double>();
+        double prevRef = 0;
+        double prevCur = 0;
+        foreach (var edge in edges)
+        {
+            // Bins are (previous edge, edge]; the current CDF counts values up to and including the edge's bin.
+            var refCdf = ReferenceCdf(q, edge);
+            var curCdf = CurrentCdf(Math.BitIncrement(edge));
+            expected.Add(refCdf - prevRef);
+            actual.Add(curCdf - prevCur);
+            (prevRef, prevCur) = (refCdf, curCdf);
+        }
+
+        expected.Add(1 - prevRef);
+        actual.Add(1 - prevCur);
+        var psi = Psi(expected, actual);
+
+        double d = 0;
+        for (var k = 0; k <= 100; k++)
+        {
+            d = Math.Max(d, Math.Abs(CurrentCdf(q[k]) - (k / 100.0)));
+        }
+
+        var effective = n * referenceCount / Math.Max(1, n + referenceCount);
+        var outside = CurrentCdf(q[1]) + (1 - CurrentCdf(Math.BitIncrement(q[99])));
+        return new ColumnDrift(name, Math.Round(psi, 4), Math.Round(d, 4), KolmogorovPValue(d, effective), null, null,
+            Math.Round(outside, 4), Verdict(psi));
+    }
+
+    private static ColumnDrift Categorical(string name, IReadOnlyList<(string Value, long Count)> current, ColumnProfile reference)
+    {
+        var referenceTotal = (double)reference.TopValues.Sum(v => v.Count);
+        var currentTotal = (double)current.Sum(v => v.Count);
+        var currentByValue = current.ToDictionary(v => v.Value, v => v.Count, StringComparer.Ordinal);
+        var categories = reference.TopValues.Select(v => v.Value).ToList();
+        var expected = categories.Select(c => reference.TopValues.First(v => v.Value == c).Count / referenceTotal).ToList();
+        var actual = categories.Select(c => currentByValue.GetValueOrDefault(c) / Math.Max(1, currentTotal)).ToList();
+        var unseen = current.Where(v => !categories.Contains(v.Value, StringComparer.Ordinal)).Sum(v => v.Count);
+        expected.Add(0);
+        actual.Add(unseen / Math.Max(1, currentTotal));
+        var psi = Psi(expected, actual);
+
+        // Chi-square of the new counts against the reference shares; categories expected fewer than 5 times are pooled.
+        double chi = 0;
+        var bins = 0;
+        double pooledObserved = 0;
+        double pooledExpected = 0;
+        for (var i = 0; i < expected.Count; i++)
+        {
+            var e = expected[i] * currentTotal;
+            var o = actual[i] * currentTotal;
+            if (e < 5)
+            {
+                pooledObserved += o;
+                pooledExpected += e;
+                continue;
+            }
+
+            chi += (o - e) * (o - e) / e;
+            bins++;
+        }
+
+        if (pooledExpected >= 5 || pooledObserved > 0)
+        {
+            var e = Math.Max(pooledExpected, 0.5);
+            chi += (pooledObserved - e) * (pooledObserved - e) / e;
+            bins++;
+        }
+
+        double? p = bins > 1 ? 1 - ChiSquared.CDF(bins - 1, chi) : null;
+        return new ColumnDrift(name, Math.Round(psi, 4), null, null, Math.Round(chi, 2), p, null, Verdict(psi));
+    }
+
+    private static IEnumerable<ValidationFailure> Judge(ColumnDrift drift, int referenceVersion)
+    {
+        if (drift.Psi >= ModeratePsi)
+        {
+            yield return new ValidationFailure(drift.Column, ValidationRules.Drift,
+                $"The distribution moved against version {referenceVersion}: PSI {drift.Psi:0.###} ({drift.Verdict})"
+                + (drift.KsPValue is { } ks ? $", KS D={drift.KsStatistic:0.###} (p={ks:0.####})" : "")
+                + (drift.ChiSquarePValue is { } chi ? $", chi-square {drift.ChiSquare:0.#} (p={chi:0.####})" : "") + ".",
+                1, drift.Psi >= SignificantPsi ? Severity.Error : Severity.Warning, []);
+        }
+
+        if (drift.OutOfRangeShare is { } share && share >= ModerateOutOfRange)
+        {
+            yield return new ValidationFailure(drift.Column, ValidationRules.OutOfDistribution,
+                $"{share:P1} of values lie outside the 1st–99th percentile range of version {referenceVersion} (about 2% would be expected).",
+                1, share >= SevereOutOfRange ? Severity.Error : Severity.Warning, []);
+        }
+    }
+
+    private static string Verdict(double psi) => psi >= SignificantPsi ? "significant drift" : psi >= ModeratePsi ? "moderate drift" : "stable";
+
+    private static bool IsOrdered(ColumnType type) => type is ColumnType.Integer or ColumnType.Float or ColumnType.Datetime;
+
+    private static bool IsCategorical(ColumnType type) => type is ColumnType.Categorical or ColumnType.Boolean or ColumnType.String;
+
+    private static List<(string Value, long Count)> BooleanCounts(ColumnAccumulator column)
+    {
+        var (yes, no) = column.BooleanCounts;
+        return [("true", yes), ("false", no)];
+    }
+}

@@ -1,0 +1,126 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Datasets : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "Datasets",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Contracts = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Datasets", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "LineageEdges",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    From = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    To = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    Relation = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    RecordedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    RecordedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LineageEdges", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DatasetVersions",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    DatasetId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Number = table.Column<int>(type: "INTEGER", nullable: false),
+                    ContentHash = table.Column<string>(type: "TEXT", fixedLength: true, maxLength: 64, nullable: false),
+                    SizeBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    Format = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    FileName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    Rows = table.Column<long>(type: "INTEGER", nullable: false),
+                    Schema = table.Column<string>(type: "TEXT", nullable: false),
+                    Profile = table.Column<string>(type: "TEXT", nullable: false),
+                    Validation = table.Column<string>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Pii = table.Column<string>(type: "TEXT", nullable: false),
+                    Preview = table.Column<string>(type: "TEXT", nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    Tags = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    ColumnCount = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DatasetVersions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DatasetVersions_Datasets_DatasetId",
+                        column: x => x.DatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Datasets_Name",
+                table: "Datasets",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DatasetVersions_DatasetId_ContentHash",
+                table: "DatasetVersions",
+                columns: new[] { "DatasetId", "ContentHash" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DatasetVersions_DatasetId_Number",
+                table: "DatasetVersions",
+                columns: new[] { "DatasetId", "Number" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LineageEdges_From_To_Relation",
+                table: "LineageEdges",
+                columns: new[] { "From", "To", "Relation" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_LineageEdges_To",
+                table: "LineageEdges",
+                column: "To");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "DatasetVersions");
+
+            migrationBuilder.DropTable(
+                name: "LineageEdges");
+
+            migrationBuilder.DropTable(
+                name: "Datasets");
+        }
+    }
+}
