@@ -67,6 +67,7 @@ public static class DependencyInjection
 
         services.AddSingleton<DemoSeeder>();
         services.AddDemoSeedStep<DemoUsersStep>();
+        services.AddDemoSeedStep<DemoDatasetsStep>();
         services.AddHostedService<DemoSeedingWorker>();
         return services;
     }

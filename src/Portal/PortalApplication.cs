@@ -46,6 +46,7 @@ public static class PortalApplication
         });
         app.UseMiddleware<RequestLogging>();
         app.UseAuthentication();
+        app.UseMiddleware<CrossSiteRequestGuard>();
         app.UseAuthorization();
         app.UseAntiforgery();
         return app;

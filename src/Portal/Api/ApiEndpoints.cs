@@ -25,6 +25,8 @@ public static class ApiEndpoints
         api.MapMeApi();
         api.MapTokensApi();
         api.MapAuditApi();
+        api.MapDatasetsApi();
+        api.MapLineageApi();
         return app;
     }
 }

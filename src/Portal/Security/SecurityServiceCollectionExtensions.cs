@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Portal.Domain.Identity;
 using Portal.Features.Navigation;
 using Portal.Infrastructure.Identity;
 
@@ -73,6 +74,9 @@ public static class SecurityServiceCollectionExtensions
             {
                 options.AddPolicy(area.Policy!, p => p.RequireAuthenticatedUser().RequireRole(area.Roles));
             }
+
+            options.AddPolicy(PortalAreas.Policies.DatasetsWrite, p => p.RequireAuthenticatedUser().RequireRole(Roles.DataScientist, Roles.Admin));
+            options.AddPolicy(PortalAreas.Policies.LineageWrite, p => p.RequireAuthenticatedUser().RequireRole(Roles.DataScientist, Roles.Ops, Roles.Admin));
         });
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, PortalAuthorizationResultHandler>();
 

@@ -159,35 +159,52 @@ internal static class DriftAnalysis
         actual.Add(unseen / Math.Max(1, currentTotal));
         var psi = Psi(expected, actual);
 
-        // Chi-square of the new counts against the reference shares; categories expected fewer than 5 times are pooled.
-        double chi = 0;
-        var bins = 0;
-        double pooledObserved = 0;
-        double pooledExpected = 0;
-        for (var i = 0; i < expected.Count; i++)
+        var (chi, p) = ChiSquare(expected, actual, currentTotal);
+        return new ColumnDrift(name, Math.Round(psi, 4), null, null, chi, p, null, Verdict(psi));
+    }
+
+    /// <summary>
+    /// Chi-square goodness of fit of the new counts against the reference shares. Categories expected fewer
+    /// than 5 times (including ones the reference never had) are pooled; if the pool is still that small it
+    /// joins the smallest regular category, as the test's validity conditions require.
+    /// </summary>
+    internal static (double? Statistic, double? PValue) ChiSquare(IReadOnlyList<double> expectedShares, IReadOnlyList<double> actualShares, double n)
+    {
+        var bins = new List<(double Observed, double Expected)>();
+        (double Observed, double Expected) pool = (0, 0);
+        for (var i = 0; i < expectedShares.Count; i++)
         {
-            var e = expected[i] * currentTotal;
-            var o = actual[i] * currentTotal;
-            if (e < 5)
+            var bin = (Observed: actualShares[i] * n, Expected: expectedShares[i] * n);
+            if (bin.Expected < 5)
             {
-                pooledObserved += o;
-                pooledExpected += e;
-                continue;
+                pool = (pool.Observed + bin.Observed, pool.Expected + bin.Expected);
             }
-
-            chi += (o - e) * (o - e) / e;
-            bins++;
+            else
+            {
+                bins.Add(bin);
+            }
         }
 
-        if (pooledExpected >= 5 || pooledObserved > 0)
+        if (pool.Observed > 0 || pool.Expected > 0)
         {
-            var e = Math.Max(pooledExpected, 0.5);
-            chi += (pooledObserved - e) * (pooledObserved - e) / e;
-            bins++;
+            if (pool.Expected >= 5 || bins.Count == 0)
+            {
+                bins.Add(pool);
+            }
+            else
+            {
+                var smallest = bins.IndexOf(bins.MinBy(b => b.Expected));
+                bins[smallest] = (bins[smallest].Observed + pool.Observed, bins[smallest].Expected + pool.Expected);
+            }
         }
 
-        double? p = bins > 1 ? 1 - ChiSquared.CDF(bins - 1, chi) : null;
-        return new ColumnDrift(name, Math.Round(psi, 4), null, null, Math.Round(chi, 2), p, null, Verdict(psi));
+        if (bins.Count < 2 || bins.Any(b => b.Expected <= 0))
+        {
+            return (null, null);
+        }
+
+        var statistic = bins.Sum(b => (b.Observed - b.Expected) * (b.Observed - b.Expected) / b.Expected);
+        return (Math.Round(statistic, 2), 1 - ChiSquared.CDF(bins.Count - 1, statistic));
     }
 
     private static IEnumerable<ValidationFailure> Judge(ColumnDrift drift, int referenceVersion)

@@ -39,7 +39,8 @@ internal static class Results
         var correlationChanges = new List<CorrelationChange>();
         if (reference is not null)
         {
-            foreach (var column in set.Columns)
+            // Keys (unique ids) carry no distribution worth comparing: each extract has new ones.
+            foreach (var column in set.Columns.Where(c => !c.TracksKeys))
             {
                 if (reference.Profile.Column(column.Name) is { } before)
                 {

@@ -23,6 +23,12 @@ public static class PortalAreas
         public const string Lineage = "area:lineage";
         public const string Audit = "area:audit";
         public const string Admin = "area:admin";
+
+        /// <summary>Registering data and changing contracts: data scientists and administrators.</summary>
+        public const string DatasetsWrite = "datasets:write";
+
+        /// <summary>Reporting lineage from other systems (OpenLineage).</summary>
+        public const string LineageWrite = "lineage:write";
     }
 
     private const string DS = Roles.DataScientist;
