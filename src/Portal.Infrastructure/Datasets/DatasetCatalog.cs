@@ -123,25 +123,26 @@ public sealed class DatasetCatalog(
             datasets = datasets.Where(d => d.Name.Contains(text) || (d.Description != null && d.Description.ToLower().Contains(text)));
         }
 
-        var rows = datasets.Select(d => new DatasetSummary(
-            d.Name, d.Description, d.Versions.Count(),
-            d.Versions.OrderByDescending(v => v.Number).Select(v => (int?)v.Number).FirstOrDefault(),
-            d.Versions.OrderByDescending(v => v.Number).Select(v => (ValidationStatus?)v.Status).FirstOrDefault(),
-            d.Versions.OrderByDescending(v => v.Number).Select(v => (long?)v.Rows).FirstOrDefault(),
-            d.Versions.OrderByDescending(v => v.Number).Select(v => (DateTime?)v.CreatedAt).FirstOrDefault() ?? d.CreatedAt,
-            d.CreatedBy));
-        rows = (query.SortBy, query.Descending) switch
+        // Sort on the entities (EF cannot sort on a projected record), then project the page.
+        var sorted = (query.SortBy, query.Descending) switch
         {
-            (DatasetSort.Updated, false) => rows.OrderBy(r => r.UpdatedAt).ThenBy(r => r.Name),
-            (DatasetSort.Updated, true) => rows.OrderByDescending(r => r.UpdatedAt).ThenBy(r => r.Name),
-            (DatasetSort.Versions, false) => rows.OrderBy(r => r.Versions).ThenBy(r => r.Name),
-            (DatasetSort.Versions, true) => rows.OrderByDescending(r => r.Versions).ThenBy(r => r.Name),
-            (_, true) => rows.OrderByDescending(r => r.Name),
-            _ => rows.OrderBy(r => r.Name),
+            (DatasetSort.Updated, false) => datasets.OrderBy(d => d.Versions.Max(v => (DateTime?)v.CreatedAt) ?? d.CreatedAt).ThenBy(d => d.Name),
+            (DatasetSort.Updated, true) => datasets.OrderByDescending(d => d.Versions.Max(v => (DateTime?)v.CreatedAt) ?? d.CreatedAt).ThenBy(d => d.Name),
+            (DatasetSort.Versions, false) => datasets.OrderBy(d => d.Versions.Count).ThenBy(d => d.Name),
+            (DatasetSort.Versions, true) => datasets.OrderByDescending(d => d.Versions.Count).ThenBy(d => d.Name),
+            (_, true) => datasets.OrderByDescending(d => d.Name),
+            _ => datasets.OrderBy(d => d.Name),
         };
         var total = await datasets.CountAsync(cancellationToken);
-        var page = await rows.Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, MaxPageSize)).ToListAsync(cancellationToken);
-        return new DatasetPage(page, total);
+        var page = await sorted.Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, MaxPageSize))
+            .Select(d => new
+            {
+                d.Name, d.Description, d.CreatedAt, d.CreatedBy, Versions = d.Versions.Count,
+                Latest = d.Versions.OrderByDescending(v => v.Number).Select(v => new { v.Number, v.Status, v.Rows, v.CreatedAt }).FirstOrDefault(),
+            })
+            .ToListAsync(cancellationToken);
+        return new DatasetPage(page.Select(d => new DatasetSummary(
+            d.Name, d.Description, d.Versions, d.Latest?.Number, d.Latest?.Status, d.Latest?.Rows, d.Latest?.CreatedAt ?? d.CreatedAt, d.CreatedBy)).ToList(), total);
     }
 
     /// <summary>A dataset with its versions (large version details are loaded too; use for one dataset).</summary>

@@ -28,6 +28,8 @@ internal static class DatasetsApi
         datasets.MapPatch("/{name}/versions/{version:int}", DescribeVersionAsync).WithSummary("Change a version's description or tags")
             .RequireAuthorization(PortalAreas.Policies.DatasetsWrite);
         datasets.MapGet("/{name}/versions/{version:int}/content", ContentAsync).WithSummary("The original bytes of a version");
+        datasets.MapGet("/{name}/versions/{version:int}/validation.csv", ValidationCsvAsync).WithSummary("The failed checks of a version as CSV (formula-safe)");
+        datasets.MapGet("/{name}/versions/{version:int}/preview.csv", PreviewCsvAsync).WithSummary("The preview rows of a version as CSV (formula-safe, sensitive values masked)");
         datasets.MapPut("/{name}/contract", ReviseContractAsync).WithSummary("Adopt a new version of the data contract")
             .RequireAuthorization(PortalAreas.Policies.DatasetsWrite);
     }
@@ -153,6 +155,36 @@ internal static class DatasetsApi
         var contentType = content.Version.Format == DatasetFormat.Csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
         return TypedResults.Stream(content.Content, contentType, content.Version.FileName, enableRangeProcessing: true);
     }
+
+    private static async Task<IResult> ValidationCsvAsync(string name, int version, DatasetCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (await catalog.FindVersionAsync(name, version, cancellationToken) is not { } found)
+        {
+            return NotFound(name, version);
+        }
+
+        var rows = found.Version.Validation.Failures.Select(f => new[]
+        {
+            f.Column, f.Rule, f.Severity == Severity.Error ? "error" : "warning", f.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Detail, string.Join(" | ", f.Examples),
+        });
+        return Csv([["column", "rule", "severity", "count", "detail", "examples"], .. rows], $"{name}-v{version}-validation.csv");
+    }
+
+    private static async Task<IResult> PreviewCsvAsync(string name, int version, DatasetCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (await catalog.FindVersionAsync(name, version, cancellationToken) is not { } found)
+        {
+            return NotFound(name, version);
+        }
+
+        var schema = found.Version.Schema;
+        var sensitive = found.Dataset.Contract?.Columns.Where(c => c.Sensitive).Select(c => c.Name).ToHashSet() ?? [];
+        var rows = found.Version.Preview.Select(row => schema.Select((c, i) => i < row.Count && row[i] is { } v && sensitive.Contains(c.Name) ? "•••" : i < row.Count ? row[i] : null));
+        return Csv([schema.Select(c => (string?)c.Name), .. rows], $"{name}-v{version}-preview.csv");
+    }
+
+    private static IResult Csv(IEnumerable<IEnumerable<string?>> rows, string fileName) =>
+        TypedResults.File(System.Text.Encoding.UTF8.GetPreamble().Concat(System.Text.Encoding.UTF8.GetBytes(SafeCsv.Write(rows))).ToArray(), "text/csv; charset=utf-8", fileName);
 
     private static async Task<IResult> ReviseContractAsync(string name, ContractRequest? request, DatasetCatalog catalog, ClaimsPrincipal user, CancellationToken cancellationToken)
     {

@@ -59,7 +59,7 @@ internal static class LineageApi
         {
             root = view.Root,
             nodes = view.Nodes.Select(n => new { @ref = n.Ref, kind = n.Kind.ToString().ToLowerInvariant(), label = n.Label, distance = view.Distance.GetValueOrDefault(n.Ref) }),
-            edges = view.Edges.Select(e => new { from = e.From, to = e.To, relation = Relation(e.Relation) }),
+            edges = view.Edges.Select(e => new { from = e.From, to = e.To, relation = Features.Lineage.LineageWords.Relation(e.Relation) }),
         });
     }
 
@@ -76,7 +76,7 @@ internal static class LineageApi
         return TypedResults.Ok(new
         {
             recorded,
-            edges = edges.Select(e => new { from = e.From.ToString(), to = e.To.ToString(), relation = Relation(e.Relation) }),
+            edges = edges.Select(e => new { from = e.From.ToString(), to = e.To.ToString(), relation = Features.Lineage.LineageWords.Relation(e.Relation) }),
         });
     }
 
@@ -85,12 +85,4 @@ internal static class LineageApi
         var edges = await graph.EdgesSinceAsync(since is { } s ? DateTime.SpecifyKind(s, DateTimeKind.Utc) : DateTime.MinValue, take, cancellationToken);
         return TypedResults.Ok(OpenLineage.Events(edges));
     }
-
-    public static string Relation(LineageRelation relation) => relation switch
-    {
-        LineageRelation.DerivedFrom => "derived-from",
-        LineageRelation.RegisteredFrom => "registered-from",
-        LineageRelation.DeployedAs => "deployed-as",
-        _ => relation.ToString().ToLowerInvariant(),
-    };
 }

@@ -77,7 +77,10 @@ public sealed class PortalServer : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await WaitUntilHealthyAsync();
+        await WaitForDemoDataAsync();
 
+        // Machines here are shared; expectations get the same patience as actions.
+        Assertions.SetDefaultExpectTimeout(15_000);
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -195,6 +198,27 @@ public sealed class PortalServer : IAsyncLifetime
         }
 
         throw new TimeoutException($"The portal did not become healthy within 90 s:\n{ServerLog}");
+    }
+
+    /// <summary>Demo datasets are seeded in the background after start-up; tests look at them.</summary>
+    private async Task WaitForDemoDataAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{DemoUsers.Admin}:{DemoPassword}")));
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await http.GetAsync($"{BaseUrl}/api/v1/datasets/credit-risk/versions/2");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"The demo datasets were not seeded within 90 s:\n{ServerLog}");
     }
 
     private void Append(string? line)

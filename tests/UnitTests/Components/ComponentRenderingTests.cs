@@ -27,11 +27,11 @@ public class ComponentRenderingTests : IAsyncLifetime
     [Fact]
     public async Task NotBuiltYet_SaysPlainlyWhereTheAreaIsPlanned_AndShowsNoData()
     {
-        var html = await RenderAsync<NotBuiltYet>(new() { [nameof(NotBuiltYet.Area)] = PortalAreas.ByKey("datasets") });
+        var html = await RenderAsync<NotBuiltYet>(new() { [nameof(NotBuiltYet.Area)] = PortalAreas.ByKey("experiments") });
 
-        Assert.Contains("<h1>Datasets</h1>", html);
+        Assert.Contains("<h1>Experiments</h1>", html);
         Assert.Contains("not built yet", html);
-        Assert.Contains("issue 3 (Datasets)", html);
+        Assert.Contains("issue 4 (Experiments)", html);
         Assert.DoesNotContain("<table", html);
     }
 

@@ -136,7 +136,7 @@ public class NavigationRulesTests
     [InlineData("", "Home")]
     [InlineData("admin", "Home>Admin")]
     [InlineData("account/tokens", "Home>Account>Access tokens")]
-    [InlineData("datasets/credit-risk/versions/2?tab=profile", "Home>Datasets>Credit risk>Versions>2")]
+    [InlineData("datasets/credit-risk/versions/2?tab=profile", "Home>Datasets>credit-risk>Versions>2")]
     public void Breadcrumbs_FollowTheAddress(string path, string expected)
     {
         var crumbs = Breadcrumbs.For(path);

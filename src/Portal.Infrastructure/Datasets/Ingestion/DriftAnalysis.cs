@@ -12,11 +12,11 @@ namespace Portal.Infrastructure.Datasets.Ingestion;
 /// </summary>
 internal static class DriftAnalysis
 {
-    public const double ModeratePsi = 0.1;
-    public const double SignificantPsi = 0.25;
-    public const double ModerateOutOfRange = 0.1;
-    public const double SevereOutOfRange = 0.25;
-    public const double CorrelationShift = 0.3;
+    public const double ModeratePsi = DriftThresholds.ModeratePsi;
+    public const double SignificantPsi = DriftThresholds.SignificantPsi;
+    public const double ModerateOutOfRange = DriftThresholds.ModerateOutOfRange;
+    public const double SevereOutOfRange = DriftThresholds.SevereOutOfRange;
+    public const double CorrelationShift = DriftThresholds.CorrelationShift;
     private const double Floor = 1e-4;
 
     public static (ColumnDrift? Drift, List<ValidationFailure> Failures) Compare(
@@ -31,7 +31,8 @@ internal static class DriftAnalysis
                 return (null, failures);
             }
 
-            var drift = Numeric(current.Name, histogram, q, reference.Count);
+            var n = (double)histogram.Count;
+            var drift = Numeric(current.Name, x => Math.Clamp(histogram.CountBelow(x) / n, 0, 1), histogram.Count, q, reference.Count);
             failures.AddRange(Judge(drift, referenceVersion));
             return (drift, failures);
         }
@@ -98,10 +99,55 @@ internal static class DriftAnalysis
         return Math.Clamp(2 * sum, 0, 1);
     }
 
-    private static ColumnDrift Numeric(string name, AdaptiveHistogram current, IReadOnlyList<double> q, long referenceCount)
+    /// <summary>
+    /// Compares two stored profiles of a column (any two versions): the newer one's distribution is read
+    /// from its quantiles, so figures are close to, not exactly, those computed while ingesting.
+    /// </summary>
+    public static ColumnDrift? CompareProfiles(ColumnProfile reference, ColumnProfile current)
     {
-        var n = (double)current.Count;
-        double CurrentCdf(double x) => Math.Clamp(current.CountBelow(x) / n, 0, 1);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(current);
+        if (reference.Quantiles is { Count: 101 } q && current.Quantiles is { Count: 101 } cq && IsOrdered(reference.Type) && IsOrdered(current.Type))
+        {
+            return Numeric(current.Name, x => QuantileCdf(cq, x), current.Count, q, reference.Count);
+        }
+
+        if (IsCategorical(reference.Type) && IsCategorical(current.Type) && reference.TopValues.Count > 0 && current.TopValues.Count > 0
+            && reference.TopValues.Sum(v => v.Count) == reference.Count && current.TopValues.Sum(v => v.Count) == current.Count)
+        {
+            return Categorical(current.Name, current.TopValues.Select(v => (v.Value, v.Count)).ToList(), reference);
+        }
+
+        return null;
+    }
+
+    /// <summary>Share of values at or below x, interpolated between the 101 stored quantiles.</summary>
+    private static double QuantileCdf(IReadOnlyList<double> q, double x)
+    {
+        if (x < q[0])
+        {
+            return 0;
+        }
+
+        if (x >= q[100])
+        {
+            return 1;
+        }
+
+        var k = 0;
+        while (k < 99 && q[k + 1] <= x)
+        {
+            k++;
+        }
+
+        var span = q[k + 1] - q[k];
+        return (k + (span > 0 ? (x - q[k]) / span : 1)) / 100.0;
+    }
+
+    private static ColumnDrift Numeric(string name, Func<double, double> currentCdf, long currentCount, IReadOnlyList<double> q, long referenceCount)
+    {
+        var n = (double)currentCount;
+        double CurrentCdf(double x) => currentCdf(x);
 
         // Reference CDF at x: the share of reference quantiles at or below x (ties in discrete data stay together).
         static double ReferenceCdf(IReadOnlyList<double> q, double x)

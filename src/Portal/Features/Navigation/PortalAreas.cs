@@ -44,7 +44,7 @@ public static class PortalAreas
     [
         Home,
         new("datasets", "Datasets", "/datasets", "dataset", Policies.Datasets, [DS, RR, Adm, View],
-            "Versioned data with contracts, validation, profiles and drift checks.", PlannedIn: "issue 3 (Datasets)"),
+            "Versioned data with contracts, validation, profiles and drift checks.", Built: true),
         new("experiments", "Experiments", "/experiments", "science", Policies.Experiments, [DS, RR, Adm, View],
             "Runs with live metrics, comparison of thousands of runs.", PlannedIn: "issue 4 (Experiments)"),
         new("jobs", "Jobs & Sweeps", "/jobs", "play_circle", Policies.Jobs, [DS, Adm],
@@ -60,7 +60,7 @@ public static class PortalAreas
         new("cost", "Cost", "/cost", "payments", Policies.Cost, [Ops, Adm],
             "Cost by team, user, model and deployment; budgets and forecast."),
         new("lineage", "Lineage", "/lineage", "account_tree", Policies.Lineage, [DS, RR, Ops, Adm, View],
-            "Trace any artifact up to its data and down to its deployments.", PlannedIn: "issue 3 (Datasets)"),
+            "Trace any artifact up to its data and down to its deployments.", Built: true),
         new("audit", "Audit", "/audit", "policy", Policies.Audit, [RR, Adm],
             "The tamper-evident record of every decision and security event.", Built: true),
         new("admin", "Admin", "/admin", "admin_panel_settings", Policies.Admin, [Adm],
