@@ -121,6 +121,28 @@ public class DatasetsTests(PortalServer portal)
     }
 
     [Fact]
+    public async Task ABrowserSession_CannotBeUsedForAPIChanges_FromAnotherSite()
+    {
+        await using var context = await portal.ContextAsAsync(DemoUsers.Scientist);
+        var multipart = context.APIRequest.CreateFormData();
+        multipart.Set("file", new FilePayload { Name = "forged.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes("a,b\n1,2\n") });
+
+        // What a hostile page can make the browser send: the session cookie, but not the portal's header.
+        var forged = await context.APIRequest.PostAsync("/api/v1/datasets/browser-session-check/versions", new APIRequestContextOptions { Multipart = multipart });
+        Assert.Equal(403, forged.Status);
+        Assert.Contains("X-Portal-Request", await forged.TextAsync());
+        Assert.Equal(404, (await context.APIRequest.GetAsync("/api/v1/datasets/browser-session-check")).Status);
+
+        // The portal's own pages send the header and get through.
+        var own = await context.APIRequest.PostAsync("/api/v1/datasets/browser-session-check/versions", new APIRequestContextOptions
+        {
+            Multipart = multipart,
+            Headers = new Dictionary<string, string> { ["X-Portal-Request"] = "1" },
+        });
+        Assert.Equal(201, own.Status);
+    }
+
+    [Fact]
     public async Task Lineage_ShowsWhereAVersionCameFrom_AndOpensNodes()
     {
         await using var context = await portal.ContextAsAsync(DemoUsers.Reviewer);

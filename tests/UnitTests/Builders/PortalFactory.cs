@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Portal.UnitTests.Builders;
 
@@ -51,6 +52,25 @@ public class PortalFactory : WebApplicationFactory<Program>
 
     /// <summary>A client with no credentials that does not follow redirects.</summary>
     public HttpClient AnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    /// <summary>Waits until the demo datasets (seeded in the background) are in, so they do not disturb a test.</summary>
+    public async Task WaitForDemoDataAsync()
+    {
+        var seeder = Services.GetRequiredService<Portal.Infrastructure.Demo.DemoSeeder>();
+        var until = DateTime.UtcNow.AddSeconds(90);
+        while (seeder.Active && seeder.Progress?.State is not (Portal.Infrastructure.Demo.DemoSeedState.Completed or Portal.Infrastructure.Demo.DemoSeedState.Failed))
+        {
+            Assert.True(DateTime.UtcNow < until, "Demo seeding did not finish in 90 s.");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Every file under the artifact store, temporary ones included.</summary>
+    public List<string> ArtifactFiles()
+    {
+        var root = Path.Combine(DataDirectory, "artifacts");
+        return Directory.Exists(root) ? [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)] : [];
+    }
 
     public static AuthenticationHeaderValue Basic(string userName, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{userName}:{password}")));
