@@ -127,15 +127,17 @@ public sealed class LineageGraph(IDbContextFactory<PortalDbContext> dbFactory, T
     private static async Task<List<EdgeRow>> WalkOneWayAsync(PortalDbContext db, string start, int depth, bool downstream, CancellationToken cancellationToken)
     {
         // Identifiers are quoted for PostgreSQL, where EF created them with capitals; SQLite accepts the quotes too.
-        var (near, far) = downstream ? ("\"From\"", "\"To\"") : ("\"To\"", "\"From\"");
+        // The walk carries the edges themselves, so every step is an index lookup from the frontier; a
+        // second join from the reached nodes back to the edges made SQLite scan the whole table.
+        var near = downstream ? "\"From\"" : "\"To\"";
+        var next = downstream ? "w.dst" : "w.src";
         var sql = $$"""
-            WITH RECURSIVE reach(node, depth) AS (
-                SELECT {0}, 0
+            WITH RECURSIVE walk(src, dst, rel, depth) AS (
+                SELECT e."From", e."To", e."Relation", 1 FROM "LineageEdges" e WHERE e.{{near}} = {0}
                 UNION
-                SELECT e.{{far}}, r.depth + 1 FROM "LineageEdges" e JOIN reach r ON e.{{near}} = r.node WHERE r.depth < {1}
+                SELECT e."From", e."To", e."Relation", w.depth + 1 FROM "LineageEdges" e JOIN walk w ON e.{{near}} = {{next}} WHERE w.depth < {1}
             )
-            SELECT DISTINCT e."From" AS "From", e."To" AS "To", e."Relation" AS "Relation"
-            FROM "LineageEdges" e JOIN reach r ON e.{{near}} = r.node WHERE r.depth < {1}
+            SELECT DISTINCT src AS "From", dst AS "To", rel AS "Relation" FROM walk
             """;
         return await db.Database.SqlQueryRaw<EdgeRow>(sql, start, depth).ToListAsync(cancellationToken);
     }
