@@ -36,6 +36,7 @@ public static class DependencyInjection
 
         services.AddOptions<PortalOptions>().Bind(configuration.GetSection(PortalOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         var portal = configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        Validate(portal.Datasets, "Portal:Datasets");
         var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);
         services.AddSingleton(data);
         services.TryAddSingleton(TimeProvider.System);
@@ -128,14 +129,21 @@ public static class DependencyInjection
         services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
     }
 
-    private static void AddIdentityStores(IServiceCollection services, AccountLockoutOptions lockout)
+    /// <summary>Data annotations of a nested settings object (ValidateDataAnnotations checks only the top level).</summary>
+    private static void Validate<T>(T options, string section)
+        where T : class
     {
         var problems = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(lockout, new(lockout), problems, validateAllProperties: true))
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), problems, validateAllProperties: true))
         {
-            throw new OptionsValidationException(AccountLockoutOptions.Section, typeof(AccountLockoutOptions),
-                problems.Select(p => $"{AccountLockoutOptions.Section}:{string.Join(",", p.MemberNames)}: {p.ErrorMessage}"));
+            throw new OptionsValidationException(section, typeof(T),
+                problems.Select(p => $"{section}:{string.Join(",", p.MemberNames)}: {p.ErrorMessage}"));
         }
+    }
+
+    private static void AddIdentityStores(IServiceCollection services, AccountLockoutOptions lockout)
+    {
+        Validate(lockout, AccountLockoutOptions.Section);
 
         services.AddIdentityCore<PortalUser>(options =>
             {
