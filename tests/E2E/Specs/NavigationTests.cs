@@ -39,11 +39,11 @@ public class NavigationTests(PortalServer portal)
         var shell = new ShellPage(page);
         await shell.GotoAsync("/");
 
-        await shell.Navigation.GetByText("Datasets").ClickAsync();
+        await shell.Navigation.GetByText("Experiments").ClickAsync();
 
-        await page.WaitForURLAsync("**/datasets");
-        await Assertions.Expect(shell.Heading).ToHaveTextAsync("Datasets");
+        await page.WaitForURLAsync("**/experiments");
+        await Assertions.Expect(shell.Heading).ToHaveTextAsync("Experiments");
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("not built yet");
-        await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Datasets");
+        await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Experiments");
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Components.Shared;
 using Portal.Domain.Common;
 using Portal.Domain.Identity;
 using Portal.Infrastructure.Identity;
@@ -14,13 +15,11 @@ public sealed partial class PeopleTab : IDisposable
 {
     private static readonly string[] RoleFilterOptions = [.. Roles.All];
 
-    private readonly CancellationTokenSource _disposed = new();
+    private readonly LatestLoad _loads = new();
     private RadzenDataGrid<UserSummary> _grid = default!;
     // Null until the first load: the grid loads its first page itself only while Data is null.
     private IReadOnlyList<UserSummary>? _page;
-    private CancellationTokenSource? _load;
     private int _total;
-    private bool _loading;
     private string? _search;
     private string? _role;
     private LoadDataArgs _lastArgs = new() { Skip = 0, Top = 20 };
@@ -37,36 +36,20 @@ public sealed partial class PeopleTab : IDisposable
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
-    private async Task LoadAsync(LoadDataArgs args)
+    private Task LoadAsync(LoadDataArgs args) => _loads.RunAsync(async token =>
     {
         _lastArgs = args;
-        // A newer load (sort click, typing) supersedes one still running.
-        _load?.Cancel();
-        _load = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
-        var token = _load.Token;
-        _loading = true;
-        try
+        var sort = args.Sorts?.FirstOrDefault();
+        var (by, descending) = (sort?.Property, sort?.SortOrder) switch
         {
-            var sort = args.Sorts?.FirstOrDefault();
-            var (by, descending) = (sort?.Property, sort?.SortOrder) switch
-            {
-                (nameof(UserSummary.DisplayName), var o) => (UserSort.DisplayName, o == SortOrder.Descending),
-                (nameof(UserSummary.LastSignInAt), var o) => (UserSort.LastSignIn, o == SortOrder.Descending),
-                (nameof(UserSummary.UserName), var o) => (UserSort.UserName, o == SortOrder.Descending),
-                _ => (UserSort.UserName, false),
-            };
-            var result = await Users.SearchAsync(new UserQuery(_search, _role, by, descending, args.Skip ?? 0, args.Top ?? 20), token);
-            (_page, _total) = (result.Users, result.Total);
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Superseded.
-        }
-        finally
-        {
-            _loading = false;
-        }
-    }
+            (nameof(UserSummary.DisplayName), var o) => (UserSort.DisplayName, o == SortOrder.Descending),
+            (nameof(UserSummary.LastSignInAt), var o) => (UserSort.LastSignIn, o == SortOrder.Descending),
+            (nameof(UserSummary.UserName), var o) => (UserSort.UserName, o == SortOrder.Descending),
+            _ => (UserSort.UserName, false),
+        };
+        var result = await Users.SearchAsync(new UserQuery(_search, _role, by, descending, args.Skip ?? 0, args.Top ?? 20), token);
+        (_page, _total) = (result.Users, result.Total);
+    });
 
     private async Task OnSearchInput(ChangeEventArgs e)
     {
@@ -120,8 +103,6 @@ public sealed partial class PeopleTab : IDisposable
 
     public void Dispose()
     {
-        _disposed.Cancel();
-        _disposed.Dispose();
-        _load?.Dispose();
+        _loads.Dispose();
     }
 }

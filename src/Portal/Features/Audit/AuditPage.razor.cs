@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Portal.Components.Shared;
 using Portal.Domain.Audit;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Audit;
@@ -19,15 +20,13 @@ public sealed partial class AuditPage : IDisposable
         new("Demo seeding", "demo."),
     ];
 
-    private readonly CancellationTokenSource _disposed = new();
+    private readonly LatestLoad _loads = new();
     private RadzenDataGrid<AuditEntry> _grid = default!;
     // Null until the first load: the grid loads its first page itself only while Data is null.
     private IReadOnlyList<AuditEntry>? _page;
     private IDisposable? _subscription;
-    private CancellationTokenSource? _load;
     private int _total;
     private int _newEntries;
-    private bool _loading;
     private bool _verifying;
     private string? _entity;
     private string? _actor;
@@ -68,27 +67,12 @@ public sealed partial class AuditPage : IDisposable
         }
     }
 
-    private async Task LoadAsync(LoadDataArgs args)
+    private Task LoadAsync(LoadDataArgs args) => _loads.RunAsync(async token =>
     {
-        _load?.Cancel();
-        _load = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
-        var token = _load.Token;
         _rangeProblem = _from > _to ? "'From' is after 'To': no entry can match." : null;
-        _loading = true;
-        try
-        {
-            var result = await Trail.SearchAsync(new AuditQuery(_entity, _actor, _action, Utc(_from), Utc(_to), args.Skip ?? 0, args.Top ?? 25), token);
-            (_page, _total) = (result.Entries, result.Total);
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Superseded by a newer filter.
-        }
-        finally
-        {
-            _loading = false;
-        }
-    }
+        var result = await Trail.SearchAsync(new AuditQuery(_entity, _actor, _action, Utc(_from), Utc(_to), args.Skip ?? 0, args.Top ?? 25), token);
+        (_page, _total) = (result.Entries, result.Total);
+    });
 
     private async Task ReloadAsync()
     {
@@ -101,7 +85,7 @@ public sealed partial class AuditPage : IDisposable
         _verifying = true;
         try
         {
-            _verification = await Trail.VerifyAsync(_disposed.Token);
+            _verification = await Trail.VerifyAsync(_loads.Disposed);
         }
         finally
         {
@@ -114,9 +98,7 @@ public sealed partial class AuditPage : IDisposable
     public void Dispose()
     {
         _subscription?.Dispose();
-        _disposed.Cancel();
-        _disposed.Dispose();
-        _load?.Dispose();
+        _loads.Dispose();
     }
 
     private sealed record KindOption(string Text, string Prefix);

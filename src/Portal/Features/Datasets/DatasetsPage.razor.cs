@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Components.Shared;
 using Portal.Domain.Datasets;
 using Portal.Infrastructure.Datasets;
 using Portal.Security;
@@ -11,12 +12,10 @@ namespace Portal.Features.Datasets;
 /// <summary>All datasets, paged, searched and sorted on the server.</summary>
 public sealed partial class DatasetsPage : IDisposable
 {
-    private readonly CancellationTokenSource _disposed = new();
+    private readonly LatestLoad _loads = new();
     private RadzenDataGrid<DatasetSummary> _grid = default!;
     private IReadOnlyList<DatasetSummary>? _page;
-    private CancellationTokenSource? _load;
     private int _total;
-    private bool _loading;
     private bool _canEdit;
     private string? _search;
 
@@ -32,33 +31,18 @@ public sealed partial class DatasetsPage : IDisposable
     protected override async Task OnInitializedAsync() =>
         _canEdit = Dataset.CanEdit((await AuthenticationState).User.ToActor());
 
-    private async Task LoadAsync(LoadDataArgs args)
+    private Task LoadAsync(LoadDataArgs args) => _loads.RunAsync(async token =>
     {
-        _load?.Cancel();
-        _load = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
-        var token = _load.Token;
-        _loading = true;
-        try
+        var sort = args.Sorts?.FirstOrDefault();
+        var by = sort?.Property switch
         {
-            var sort = args.Sorts?.FirstOrDefault();
-            var by = sort?.Property switch
-            {
-                nameof(DatasetSummary.UpdatedAt) => DatasetSort.Updated,
-                nameof(DatasetSummary.Versions) => DatasetSort.Versions,
-                _ => DatasetSort.Name,
-            };
-            var result = await Catalog.ListAsync(new DatasetQuery(_search, by, sort?.SortOrder == SortOrder.Descending, args.Skip ?? 0, args.Top ?? 20), token);
-            (_page, _total) = (result.Datasets, result.Total);
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Superseded by a newer search.
-        }
-        finally
-        {
-            _loading = false;
-        }
-    }
+            nameof(DatasetSummary.UpdatedAt) => DatasetSort.Updated,
+            nameof(DatasetSummary.Versions) => DatasetSort.Versions,
+            _ => DatasetSort.Name,
+        };
+        var result = await Catalog.ListAsync(new DatasetQuery(_search, by, sort?.SortOrder == SortOrder.Descending, args.Skip ?? 0, args.Top ?? 20), token);
+        (_page, _total) = (result.Datasets, result.Total);
+    });
 
     private async Task OnSearchInput(ChangeEventArgs e)
     {
@@ -68,8 +52,6 @@ public sealed partial class DatasetsPage : IDisposable
 
     public void Dispose()
     {
-        _disposed.Cancel();
-        _disposed.Dispose();
-        _load?.Dispose();
+        _loads.Dispose();
     }
 }
