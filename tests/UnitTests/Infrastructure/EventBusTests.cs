@@ -118,11 +118,13 @@ public class EventBusTests : IAsyncDisposable
     public async Task FailingSubscriber_KeepsReceivingLaterEvents()
     {
         var calls = 0;
+        var first = new TaskCompletionSource();
         var second = new TaskCompletionSource();
         using var _ = _bus.Subscribe<Ping>(_ =>
         {
             if (Interlocked.Increment(ref calls) == 1)
             {
+                first.TrySetResult();
                 throw new InvalidOperationException("boom");
             }
 
@@ -131,10 +133,11 @@ public class EventBusTests : IAsyncDisposable
         });
 
         _bus.Publish(new Ping(1));
-        await Task.Delay(100);
+        // Publish the second only once the first was delivered (and threw), so they cannot share a batch.
+        await first.Task.WaitAsync(TimeSpan.FromSeconds(10));
         _bus.Publish(new Ping(2));
 
-        await second.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await second.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
