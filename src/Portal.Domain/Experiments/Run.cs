@@ -1,0 +1,177 @@
+using Portal.Domain.Common;
+
+namespace Portal.Domain.Experiments;
+
+/// <summary>
+/// One training run: params (write-once), tags, status and the latest value of each metric. The metric
+/// series themselves are append-only rows (<see cref="MetricPoint"/>), stored apart for scale.
+/// A finished run is immutable except its tags and name.
+/// </summary>
+public sealed class Run : Entity
+{
+    private Run()
+    {
+    }
+
+    /// <summary>32 lower-case hex digits, as MLflow run ids.</summary>
+    public string Id { get; private set; } = "";
+
+    public long ExperimentId { get; private set; }
+
+    public string Name { get; private set; } = "";
+
+    public string UserId { get; private set; } = "";
+
+    public RunStatus Status { get; private set; }
+
+    public DateTime StartTime { get; private set; }
+
+    public DateTime? EndTime { get; private set; }
+
+    public DateTime? HeartbeatAt { get; private set; }
+
+    public Dictionary<string, string> Params { get; private set; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> Tags { get; private set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The latest point of each metric (highest step, then latest time), for tables and sorting.</summary>
+    public Dictionary<string, LatestMetric> Metrics { get; private set; } = new(StringComparer.Ordinal);
+
+    public static Run Start(long experimentId, string? name, Actor actor, DateTime? startTime, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (name is { Length: > TrackingRules.MaxRunNameLength })
+        {
+            throw TrackingException.Invalid($"Run name exceeds the maximum length of {TrackingRules.MaxRunNameLength} characters.");
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        var now = time.UtcNow();
+        return new Run
+        {
+            Id = id,
+            ExperimentId = experimentId,
+            Name = string.IsNullOrWhiteSpace(name) ? $"run-{id[..8]}" : name.Trim(),
+            UserId = actor.Name,
+            Status = RunStatus.Running,
+            StartTime = startTime ?? now,
+            HeartbeatAt = now,
+        };
+    }
+
+    /// <summary>Params are write-once: the same value again is fine, another value is refused.</summary>
+    public void LogParam(string? key, string? value)
+    {
+        RequireOpen("log parameters to");
+        if (TrackingRules.KeyProblem(key, "key") is { } problem)
+        {
+            throw TrackingException.Invalid(problem);
+        }
+
+        value ??= "";
+        if (value.Length > TrackingRules.MaxParamValueLength)
+        {
+            throw TrackingException.Invalid($"Param value exceeds the maximum length of {TrackingRules.MaxParamValueLength} characters (got {value.Length}).");
+        }
+
+        if (Params.TryGetValue(key!, out var existing))
+        {
+            if (existing != value)
+            {
+                throw TrackingException.Invalid(
+                    $"Changing param values is not allowed. Param with key='{key}' was already logged with value='{existing}' for run ID='{Id}'. Attempted logging new value '{value}'.");
+            }
+
+            return;
+        }
+
+        Params[key!] = value;
+    }
+
+    public void SetTag(string? key, string? value) => Tags[Experiment.CheckTag(key, value)] = value ?? "";
+
+    public void DeleteTag(string? key)
+    {
+        if (key is null || !Tags.Remove(key))
+        {
+            throw new TrackingException(TrackingError.ResourceDoesNotExist, $"No tag with name: {key} in run with id {Id}");
+        }
+    }
+
+    /// <summary>Takes new points into the latest-metric summary; the points are stored by the caller.</summary>
+    public void Observe(IEnumerable<MetricPoint> points, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        RequireOpen("log metrics to");
+        foreach (var p in points)
+        {
+            if (!Metrics.TryGetValue(p.Key, out var latest) || (p.Step, p.Timestamp).CompareTo((latest.Step, latest.Timestamp)) >= 0)
+            {
+                Metrics[p.Key] = new LatestMetric(p.Value, p.Step, p.Timestamp);
+            }
+        }
+
+        HeartbeatAt = time.UtcNow();
+    }
+
+    /// <summary>
+    /// Moves the run to <paramref name="status"/>. A terminal run stays terminal (its record is final);
+    /// reaching a terminal state sets the end time.
+    /// </summary>
+    public void Update(RunStatus? status, DateTime? endTime, string? name, TimeProvider time)
+    {
+        if (name is not null)
+        {
+            if (name.Length > TrackingRules.MaxRunNameLength)
+            {
+                throw TrackingException.Invalid($"Run name exceeds the maximum length of {TrackingRules.MaxRunNameLength} characters.");
+            }
+
+            Name = name.Trim().Length == 0 ? Name : name.Trim();
+        }
+
+        if (status is not { } next || next == Status)
+        {
+            return;
+        }
+
+        if (Status.IsTerminal())
+        {
+            throw new TrackingException(TrackingError.InvalidState,
+                $"Run '{Id}' has already ended as {Status.Wire()}; it cannot become {next.Wire()}.");
+        }
+
+        Status = next;
+        if (next.IsTerminal())
+        {
+            EndTime = endTime ?? time.UtcNow();
+        }
+
+        HeartbeatAt = time.UtcNow();
+    }
+
+    /// <summary>A run whose process and heartbeats are gone: FAILED, with the reason as a tag.</summary>
+    public void MarkLost(string reason, TimeProvider time)
+    {
+        if (Status.IsTerminal())
+        {
+            return;
+        }
+
+        Status = RunStatus.Failed;
+        EndTime = time.UtcNow();
+        Tags["mlflow.portal.failure"] = reason;
+    }
+
+    private void RequireOpen(string action)
+    {
+        if (Status.IsTerminal())
+        {
+            throw new TrackingException(TrackingError.InvalidState,
+                $"Run '{Id}' has ended ({Status.Wire()}); cannot {action} it. A finished run keeps its record; only tags can change.");
+        }
+    }
+}
+
+/// <summary>The latest value of one metric of a run.</summary>
+public sealed record LatestMetric(double Value, long Step, long Timestamp);
