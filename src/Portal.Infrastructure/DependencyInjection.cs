@@ -13,6 +13,7 @@ using Portal.Infrastructure.Datasets;
 using Portal.Infrastructure.Datasets.Ingestion;
 using Portal.Infrastructure.Demo;
 using Portal.Infrastructure.Events;
+using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Health;
 using Portal.Infrastructure.Identity;
 using Portal.Infrastructure.Lineage;
@@ -60,6 +61,8 @@ public static class DependencyInjection
         services.AddSingleton<DatasetIngestor>();
         services.AddSingleton<DatasetCatalog>();
         services.AddSingleton<LineageGraph>();
+        services.AddSingleton<TrackingStore>();
+        services.AddSingleton<RunSearch>();
 
         services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
         services.AddHealthChecks()

@@ -37,6 +37,12 @@ public sealed class Run : Entity
     /// <summary>The latest point of each metric (highest step, then latest time), for tables and sorting.</summary>
     public Dictionary<string, LatestMetric> Metrics { get; private set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Dataset versions the run read (<c>dataset:{name}:{version}</c>), in the order given.</summary>
+    public List<string> Inputs { get; private set; } = [];
+
+    /// <summary>MLflow's convention for sweeps and nested runs.</summary>
+    public string? ParentRunId => Tags.GetValueOrDefault(TrackingRules.ParentRunTag);
+
     public static Run Start(long experimentId, string? name, Actor actor, DateTime? startTime, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(actor);
@@ -58,6 +64,17 @@ public sealed class Run : Entity
             HeartbeatAt = now,
         };
     }
+
+    public void AddInput(string datasetRef)
+    {
+        if (!Inputs.Contains(datasetRef, StringComparer.Ordinal))
+        {
+            Inputs.Add(datasetRef);
+        }
+    }
+
+    /// <summary>The run's process or client is still there.</summary>
+    public void Heartbeat(TimeProvider time) => HeartbeatAt = time.UtcNow();
 
     /// <summary>Params are write-once: the same value again is fine, another value is refused.</summary>
     public void LogParam(string? key, string? value)
@@ -103,8 +120,10 @@ public sealed class Run : Entity
     {
         ArgumentNullException.ThrowIfNull(points);
         RequireOpen("log metrics to");
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in points)
         {
+            keys.Add(p.Key);
             if (!Metrics.TryGetValue(p.Key, out var latest) || (p.Step, p.Timestamp).CompareTo((latest.Step, latest.Timestamp)) >= 0)
             {
                 Metrics[p.Key] = new LatestMetric(p.Value, p.Step, p.Timestamp);
@@ -112,6 +131,10 @@ public sealed class Run : Entity
         }
 
         HeartbeatAt = time.UtcNow();
+        if (keys.Count > 0)
+        {
+            Raise(new MetricsLogged(Id, ExperimentId, [.. keys], HeartbeatAt.Value));
+        }
     }
 
     /// <summary>
@@ -148,6 +171,7 @@ public sealed class Run : Entity
         }
 
         HeartbeatAt = time.UtcNow();
+        Raise(new RunStatusChanged(Id, ExperimentId, Status, HeartbeatAt.Value));
     }
 
     /// <summary>A run whose process and heartbeats are gone: FAILED, with the reason as a tag.</summary>
@@ -160,7 +184,8 @@ public sealed class Run : Entity
 
         Status = RunStatus.Failed;
         EndTime = time.UtcNow();
-        Tags["mlflow.portal.failure"] = reason;
+        Tags[TrackingRules.FailureTag] = reason;
+        Raise(new RunStatusChanged(Id, ExperimentId, Status, EndTime.Value));
     }
 
     private void RequireOpen(string action)
@@ -171,6 +196,17 @@ public sealed class Run : Entity
                 $"Run '{Id}' has ended ({Status.Wire()}); cannot {action} it. A finished run keeps its record; only tags can change.");
         }
     }
+}
+
+public sealed record RunStatusChanged(string RunId, long ExperimentId, RunStatus Status, DateTime OccurredAt) : IDomainEvent
+{
+    public string Subject => $"run:{RunId}";
+}
+
+/// <summary>New points of <paramref name="Keys"/> were stored for a run; live charts fetch them.</summary>
+public sealed record MetricsLogged(string RunId, long ExperimentId, IReadOnlyList<string> Keys, DateTime OccurredAt) : IDomainEvent
+{
+    public string Subject => $"run:{RunId}";
 }
 
 /// <summary>The latest value of one metric of a run.</summary>

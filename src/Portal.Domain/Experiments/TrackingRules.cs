@@ -15,6 +15,13 @@ public static class TrackingRules
     public const int MaxParamsOrTagsPerBatch = 100;
     public const int MaxEntitiesPerBatch = 1000;
 
+    /// <summary>MLflow's request limit for one JSON call.</summary>
+    public const int MaxRequestBytes = 1024 * 1024;
+
+    public const string ParentRunTag = "mlflow.parentRunId";
+
+    public const string FailureTag = "mlflow.portal.failure";
+
     /// <summary>
     /// Why <paramref name="key"/> cannot name a metric, param or tag, or null when it can: letters,
     /// digits, '_', '-', '.', ' ', ':' and '/', at most 250 characters, and a path that stays where it is

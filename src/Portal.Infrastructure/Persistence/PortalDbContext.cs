@@ -3,6 +3,9 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Domain.Audit;
 using Portal.Domain.Common;
 using Portal.Domain.Datasets;
+using Portal.Domain.Experiments;
+using Portal.Domain.Jobs;
+using Portal.Domain.Sweeps;
 using Portal.Domain.Identity;
 using Portal.Domain.Lineage;
 
@@ -25,6 +28,20 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
 
     public DbSet<LineageEdge> LineageEdges => Set<LineageEdge>();
+
+    public DbSet<Experiment> Experiments => Set<Experiment>();
+
+    public DbSet<Run> Runs => Set<Run>();
+
+    public DbSet<RunSearchValue> RunSearchValues => Set<RunSearchValue>();
+
+    public DbSet<MetricPointRow> MetricPoints => Set<MetricPointRow>();
+
+    public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
+
+    public DbSet<Job> Jobs => Set<Job>();
+
+    public DbSet<Sweep> Sweeps => Set<Sweep>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -27,6 +27,7 @@ public static class ApiEndpoints
         api.MapAuditApi();
         api.MapDatasetsApi();
         api.MapLineageApi();
+        app.MapMlflowApi();
         return app;
     }
 }

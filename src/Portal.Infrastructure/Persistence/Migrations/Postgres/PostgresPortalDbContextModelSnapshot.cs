@@ -334,6 +334,105 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("DatasetVersions", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Domain.Experiments.Experiment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("Experiments", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Domain.Experiments.Run", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime?>("EndTime")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ExperimentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Inputs")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Metrics")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(250)
+                        .HasColumnType("character varying(250)");
+
+                    b.Property<string>("Params")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("StartTime")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExperimentId", "Name");
+
+                    b.HasIndex("Status", "HeartbeatAt");
+
+                    b.HasIndex("ExperimentId", "StartTime", "Id");
+
+                    b.ToTable("Runs", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Domain.Identity.AccessToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -386,6 +485,96 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("AccessTokens", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Domain.Jobs.Job", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("CodePath")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Command")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("Compute")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("ExitCode")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("ExperimentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Inputs")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Params")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int?>("ProcessId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("ProcessStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("RunId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SubmittedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("SweepId")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<TimeSpan>("Timeout")
+                        .HasColumnType("interval");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId")
+                        .IsUnique();
+
+                    b.HasIndex("SweepId");
+
+                    b.HasIndex("Status", "SubmittedAt");
+
+                    b.ToTable("Jobs", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Domain.Lineage.LineageEdge", b =>
                 {
                     b.Property<long>("Id")
@@ -432,6 +621,90 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("LineageEdges", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Domain.Sweeps.Sweep", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<string>("CodePath")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Command")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Direction")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ExperimentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Inputs")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Launched")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MaxConcurrent")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(250)
+                        .HasColumnType("character varying(250)");
+
+                    b.Property<string>("Objective")
+                        .IsRequired()
+                        .HasMaxLength(250)
+                        .HasColumnType("character varying(250)");
+
+                    b.Property<string>("ParentRunId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Space")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Strategy")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Trials")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExperimentId");
+
+                    b.ToTable("Sweeps", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Infrastructure.Persistence.DemoSeedRecord", b =>
                 {
                     b.Property<string>("Step")
@@ -444,6 +717,33 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.HasKey("Step");
 
                     b.ToTable("DemoSeedRecords", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricPointRow", b =>
+                {
+                    b.Property<string>("RunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(250)
+                        .HasColumnType("character varying(250)");
+
+                    b.Property<long>("Step")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Timestamp")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("double precision");
+
+                    b.Property<bool>("IsNan")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("RunId", "Key", "Step", "Timestamp", "Value", "IsNan");
+
+                    b.ToTable("MetricPoints", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Infrastructure.Persistence.PortalUser", b =>
@@ -534,6 +834,64 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.RunArtifact", b =>
+                {
+                    b.Property<string>("RunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character(64)")
+                        .IsFixedLength();
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("RunId", "Path");
+
+                    b.ToTable("RunArtifacts", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.RunSearchValue", b =>
+                {
+                    b.Property<string>("RunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(250)
+                        .HasColumnType("character varying(250)");
+
+                    b.Property<long>("ExperimentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("Number")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Text")
+                        .HasColumnType("text");
+
+                    b.HasKey("RunId", "Kind", "Key");
+
+                    b.HasIndex("ExperimentId", "Kind", "Key", "Number", "RunId");
+
+                    b.HasIndex("ExperimentId", "Kind", "Key", "Text", "RunId");
+
+                    b.ToTable("RunSearchValues", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -590,6 +948,51 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.HasOne("Portal.Domain.Datasets.Dataset", null)
                         .WithMany("Versions")
                         .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Domain.Experiments.Run", b =>
+                {
+                    b.HasOne("Portal.Domain.Experiments.Experiment", null)
+                        .WithMany()
+                        .HasForeignKey("ExperimentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Domain.Jobs.Job", b =>
+                {
+                    b.HasOne("Portal.Domain.Experiments.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricPointRow", b =>
+                {
+                    b.HasOne("Portal.Domain.Experiments.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.RunArtifact", b =>
+                {
+                    b.HasOne("Portal.Domain.Experiments.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.RunSearchValue", b =>
+                {
+                    b.HasOne("Portal.Domain.Experiments.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

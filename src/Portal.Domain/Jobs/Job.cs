@@ -1,0 +1,189 @@
+using Portal.Domain.Common;
+
+namespace Portal.Domain.Jobs;
+
+/// <summary>The states api.md names for a job. The last three are final.</summary>
+public enum JobStatus
+{
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Canceled,
+}
+
+public static class JobStatuses
+{
+    public static bool IsFinal(this JobStatus status) => status is JobStatus.Completed or JobStatus.Failed or JobStatus.Canceled;
+}
+
+/// <summary>
+/// A piece of work the portal runs for someone: a command in its own folder, with dataset inputs and
+/// params, tied to the tracking run it reports to. Owns its state moves and refuses the rest.
+/// </summary>
+public sealed class Job : Entity
+{
+    public const int MaxCommandLength = 4000;
+
+    private Job()
+    {
+    }
+
+    /// <summary>"job-" and 12 hex digits: short enough to read out, unique enough for one portal.</summary>
+    public string Id { get; private set; } = "";
+
+    public string RunId { get; private set; } = "";
+
+    public long ExperimentId { get; private set; }
+
+    public string Command { get; private set; } = "";
+
+    /// <summary>Folder under docs/samples (or the data folder's code area) copied into the run folder, if any.</summary>
+    public string? CodePath { get; private set; }
+
+    /// <summary>Input name → dataset reference (<c>dataset:{name}:{version}</c>).</summary>
+    public Dictionary<string, string> Inputs { get; private set; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> Params { get; private set; } = new(StringComparer.Ordinal);
+
+    public string Compute { get; private set; } = "local";
+
+    public string SubmittedBy { get; private set; } = "";
+
+    public DateTime SubmittedAt { get; private set; }
+
+    public JobStatus Status { get; private set; }
+
+    public DateTime? StartedAt { get; private set; }
+
+    public DateTime? EndedAt { get; private set; }
+
+    public int? ExitCode { get; private set; }
+
+    /// <summary>Why a job failed or was canceled, in words ("timed out after 00:10:00", "lost", "canceled by alice").</summary>
+    public string? Reason { get; private set; }
+
+    /// <summary>The operating-system process while running, and when it started (pids are reused).</summary>
+    public int? ProcessId { get; private set; }
+
+    public DateTime? ProcessStartedAt { get; private set; }
+
+    public TimeSpan Timeout { get; private set; }
+
+    /// <summary>The sweep this job is a trial of, if any.</summary>
+    public string? SweepId { get; private set; }
+
+    public bool CancelRequested { get; private set; }
+
+    public static Job Submit(string runId, long experimentId, string command, string? codePath,
+        IReadOnlyDictionary<string, string> inputs, IReadOnlyDictionary<string, string> parameters,
+        TimeSpan timeout, Actor actor, TimeProvider time, string? sweepId = null)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (string.IsNullOrWhiteSpace(command))
+        {
+            throw new DomainException("command: enter the command to run, e.g. 'python3 train.py'.");
+        }
+
+        if (command.Length > MaxCommandLength)
+        {
+            throw new DomainException($"command: at most {MaxCommandLength} characters (got {command.Length}).");
+        }
+
+        var job = new Job
+        {
+            Id = $"job-{Guid.NewGuid():N}"[..16],
+            RunId = runId,
+            ExperimentId = experimentId,
+            Command = command.Trim(),
+            CodePath = codePath,
+            Inputs = new Dictionary<string, string>(inputs, StringComparer.Ordinal),
+            Params = new Dictionary<string, string>(parameters, StringComparer.Ordinal),
+            SubmittedBy = actor.Name,
+            SubmittedAt = time.UtcNow(),
+            Status = JobStatus.Queued,
+            Timeout = timeout,
+            SweepId = sweepId,
+        };
+        job.Raise(new JobStatusChanged(job.Id, job.RunId, job.ExperimentId, job.Status, null, job.SubmittedAt));
+        return job;
+    }
+
+    public void Started(int processId, DateTime processStartedAt, TimeProvider time)
+    {
+        if (Status != JobStatus.Queued)
+        {
+            throw new DomainException($"Job {Id} is {Status}; only a queued job can start.");
+        }
+
+        Status = JobStatus.Running;
+        ProcessId = processId;
+        ProcessStartedAt = processStartedAt;
+        StartedAt = time.UtcNow();
+        Raise(new JobStatusChanged(Id, RunId, ExperimentId, Status, null, StartedAt.Value));
+    }
+
+    /// <summary>
+    /// Asks the job to stop. A queued job is canceled at once; a running one is canceled when its process
+    /// is gone (the runner calls <see cref="Ended"/>). Returns false when the job had already finished.
+    /// </summary>
+    public bool RequestCancel(Actor actor, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (Status.IsFinal())
+        {
+            return false;
+        }
+
+        CancelRequested = true;
+        Reason = $"canceled by {actor.Name}";
+        if (Status == JobStatus.Queued)
+        {
+            Finish(JobStatus.Canceled, null, Reason, time);
+        }
+
+        return true;
+    }
+
+    /// <summary>The process is gone: Completed on exit 0, Canceled if someone asked, otherwise Failed.</summary>
+    public void Ended(int? exitCode, string? reason, TimeProvider time)
+    {
+        if (Status.IsFinal())
+        {
+            return;
+        }
+
+        var status = CancelRequested ? JobStatus.Canceled
+            : exitCode == 0 && reason is null ? JobStatus.Completed
+            : JobStatus.Failed;
+        Finish(status, exitCode, reason ?? (status == JobStatus.Failed ? $"exit code {exitCode}" : Reason), time);
+    }
+
+    /// <summary>The job could not start (missing command, missing input): Failed with the reason.</summary>
+    public void FailedToStart(string reason, TimeProvider time)
+    {
+        if (Status.IsFinal())
+        {
+            return;
+        }
+
+        Finish(JobStatus.Failed, null, reason, time);
+    }
+
+    private void Finish(JobStatus status, int? exitCode, string? reason, TimeProvider time)
+    {
+        Status = status;
+        ExitCode = exitCode;
+        Reason = reason;
+        EndedAt = time.UtcNow();
+        ProcessId = null;
+        Raise(new JobStatusChanged(Id, RunId, ExperimentId, Status, reason, EndedAt.Value));
+    }
+}
+
+public sealed record JobStatusChanged(string JobId, string RunId, long ExperimentId, JobStatus Status, string? Reason, DateTime OccurredAt) : IDomainEvent
+{
+    public string Subject => $"job:{JobId}";
+}

@@ -1,0 +1,268 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Portal.Infrastructure.Persistence.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Experiments : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "Experiments",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Name = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Deleted = table.Column<bool>(type: "boolean", nullable: false),
+                    Tags = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Experiments", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Sweeps",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    Name = table.Column<string>(type: "character varying(250)", maxLength: 250, nullable: false),
+                    ExperimentId = table.Column<long>(type: "bigint", nullable: false),
+                    ParentRunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Command = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    CodePath = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    Inputs = table.Column<string>(type: "text", nullable: false),
+                    Strategy = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Space = table.Column<string>(type: "text", nullable: false),
+                    Objective = table.Column<string>(type: "character varying(250)", maxLength: 250, nullable: false),
+                    Direction = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    MaxConcurrent = table.Column<int>(type: "integer", nullable: false),
+                    Trials = table.Column<string>(type: "text", nullable: false),
+                    Launched = table.Column<int>(type: "integer", nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    EndedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Sweeps", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Runs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    ExperimentId = table.Column<long>(type: "bigint", nullable: false),
+                    Name = table.Column<string>(type: "character varying(250)", maxLength: 250, nullable: false),
+                    UserId = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    StartTime = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    EndTime = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    HeartbeatAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Params = table.Column<string>(type: "text", nullable: false),
+                    Tags = table.Column<string>(type: "text", nullable: false),
+                    Metrics = table.Column<string>(type: "text", nullable: false),
+                    Inputs = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Runs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Runs_Experiments_ExperimentId",
+                        column: x => x.ExperimentId,
+                        principalTable: "Experiments",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Jobs",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    RunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    ExperimentId = table.Column<long>(type: "bigint", nullable: false),
+                    Command = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    CodePath = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    Inputs = table.Column<string>(type: "text", nullable: false),
+                    Params = table.Column<string>(type: "text", nullable: false),
+                    Compute = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    SubmittedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    SubmittedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    EndedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ExitCode = table.Column<int>(type: "integer", nullable: true),
+                    Reason = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    ProcessId = table.Column<int>(type: "integer", nullable: true),
+                    ProcessStartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Timeout = table.Column<TimeSpan>(type: "interval", nullable: false),
+                    SweepId = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    CancelRequested = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Jobs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Jobs_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MetricPoints",
+                columns: table => new
+                {
+                    RunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Key = table.Column<string>(type: "character varying(250)", maxLength: 250, nullable: false),
+                    Step = table.Column<long>(type: "bigint", nullable: false),
+                    Timestamp = table.Column<long>(type: "bigint", nullable: false),
+                    Value = table.Column<double>(type: "double precision", nullable: false),
+                    IsNan = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MetricPoints", x => new { x.RunId, x.Key, x.Step, x.Timestamp, x.Value, x.IsNan });
+                    table.ForeignKey(
+                        name: "FK_MetricPoints_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RunArtifacts",
+                columns: table => new
+                {
+                    RunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Path = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    Size = table.Column<long>(type: "bigint", nullable: false),
+                    Hash = table.Column<string>(type: "character(64)", fixedLength: true, maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RunArtifacts", x => new { x.RunId, x.Path });
+                    table.ForeignKey(
+                        name: "FK_RunArtifacts_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RunSearchValues",
+                columns: table => new
+                {
+                    RunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    Key = table.Column<string>(type: "character varying(250)", maxLength: 250, nullable: false),
+                    ExperimentId = table.Column<long>(type: "bigint", nullable: false),
+                    Number = table.Column<double>(type: "double precision", nullable: true),
+                    Text = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RunSearchValues", x => new { x.RunId, x.Kind, x.Key });
+                    table.ForeignKey(
+                        name: "FK_RunSearchValues_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Experiments_Name",
+                table: "Experiments",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_RunId",
+                table: "Jobs",
+                column: "RunId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_Status_SubmittedAt",
+                table: "Jobs",
+                columns: new[] { "Status", "SubmittedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_SweepId",
+                table: "Jobs",
+                column: "SweepId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_ExperimentId_Name",
+                table: "Runs",
+                columns: new[] { "ExperimentId", "Name" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_ExperimentId_StartTime_Id",
+                table: "Runs",
+                columns: new[] { "ExperimentId", "StartTime", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_Status_HeartbeatAt",
+                table: "Runs",
+                columns: new[] { "Status", "HeartbeatAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RunSearchValues_ExperimentId_Kind_Key_Number_RunId",
+                table: "RunSearchValues",
+                columns: new[] { "ExperimentId", "Kind", "Key", "Number", "RunId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RunSearchValues_ExperimentId_Kind_Key_Text_RunId",
+                table: "RunSearchValues",
+                columns: new[] { "ExperimentId", "Kind", "Key", "Text", "RunId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sweeps_ExperimentId",
+                table: "Sweeps",
+                column: "ExperimentId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Jobs");
+
+            migrationBuilder.DropTable(
+                name: "MetricPoints");
+
+            migrationBuilder.DropTable(
+                name: "RunArtifacts");
+
+            migrationBuilder.DropTable(
+                name: "RunSearchValues");
+
+            migrationBuilder.DropTable(
+                name: "Sweeps");
+
+            migrationBuilder.DropTable(
+                name: "Runs");
+
+            migrationBuilder.DropTable(
+                name: "Experiments");
+        }
+    }
+}
