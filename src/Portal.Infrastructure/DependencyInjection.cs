@@ -16,6 +16,7 @@ using Portal.Infrastructure.Events;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Health;
 using Portal.Infrastructure.Identity;
+using Portal.Infrastructure.Jobs;
 using Portal.Infrastructure.Lineage;
 using Portal.Infrastructure.Local;
 using Portal.Infrastructure.Persistence;
@@ -38,6 +39,7 @@ public static class DependencyInjection
         services.AddOptions<PortalOptions>().Bind(configuration.GetSection(PortalOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         var portal = configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
         Validate(portal.Datasets, "Portal:Datasets");
+        Validate(portal.Jobs, "Portal:Jobs");
         var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);
         services.AddSingleton(data);
         services.TryAddSingleton(TimeProvider.System);
@@ -63,8 +65,14 @@ public static class DependencyInjection
         services.AddSingleton<LineageGraph>();
         services.AddSingleton<TrackingStore>();
         services.AddSingleton<RunSearch>();
+        services.AddSingleton<RunArtifacts>();
 
+        services.AddSingleton<LocalJobRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<LocalJobRunner>());
         services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
+        services.AddSingleton<JobService>();
+        services.AddSingleton<RunWatchdog>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunWatchdog>());
         services.AddHealthChecks()
             .AddDbContextCheck<PortalDbContext>("database")
             .AddCheck<WorkspaceBackendHealthCheck>("workspace-backend");

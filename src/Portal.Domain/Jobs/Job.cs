@@ -187,3 +187,9 @@ public sealed record JobStatusChanged(string JobId, string RunId, long Experimen
 {
     public string Subject => $"job:{JobId}";
 }
+
+/// <summary>A running job's log grew; live log views read the new part.</summary>
+public sealed record JobLogGrew(string JobId, string RunId, long Length, DateTime OccurredAt) : IDomainEvent
+{
+    public string Subject => $"run:{RunId}";
+}

@@ -32,9 +32,12 @@ public sealed class DataDirectory
             return new DataDirectory(configured);
         }
 
-        var root = FindRepositoryRoot(startFolder) ?? startFolder;
-        return new DataDirectory(Path.Combine(root, configured));
+        return new DataDirectory(ResolveFolder(configured, startFolder));
     }
+
+    /// <summary>Resolves any configured folder the same way as the data folder.</summary>
+    public static string ResolveFolder(string configured, string startFolder) =>
+        Path.GetFullPath(Path.IsPathRooted(configured) ? configured : Path.Combine(FindRepositoryRoot(startFolder) ?? startFolder, configured));
 
     private static string? FindRepositoryRoot(string folder)
     {

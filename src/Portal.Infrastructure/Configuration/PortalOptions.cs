@@ -19,6 +19,37 @@ public sealed class PortalOptions
     public LocalBackendOptions Local { get; set; } = new();
 
     public DatasetOptions Datasets { get; set; } = new();
+
+    public JobOptions Jobs { get; set; } = new();
+}
+
+/// <summary>The <c>Portal:Jobs</c> section: how the local backend runs jobs.</summary>
+public sealed class JobOptions
+{
+    /// <summary>Jobs running at once; the rest wait in the queue.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrent { get; set; } = 2;
+
+    /// <summary>A job still running after this long is stopped and marked Failed.</summary>
+    [Range(0.05, 7 * 24 * 60)]
+    public double DefaultTimeoutMinutes { get; set; } = 120;
+
+    /// <summary>Log kept per job; what a job writes beyond it is dropped (the log says how much).</summary>
+    [Range(1, 1024)]
+    public int MaxLogMegabytes { get; set; } = 10;
+
+    /// <summary>A RUNNING run with no heartbeat (no logging, no live job) for this long becomes FAILED ("lost").</summary>
+    [Range(0.05, 7 * 24 * 60)]
+    public double RunHeartbeatTimeoutMinutes { get; set; } = 60;
+
+    /// <summary>Folder that a job's <c>codePath</c> is relative to; relative paths resolve like DataDirectory.</summary>
+    [Required]
+    public string CodeRoot { get; set; } = "./docs/samples";
+
+    /// <summary>Where jobs reach the portal's tracking API; default: the portal's own first HTTP address.</summary>
+    public string? TrackingUri { get; set; }
+
+    public long MaxLogBytes => (long)MaxLogMegabytes * 1024 * 1024;
 }
 
 public sealed class DatasetOptions

@@ -153,6 +153,12 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
         return await FindRunAsync(db, runId, tracking: false, cancellationToken);
     }
 
+    public async Task<Run?> FindRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<Run>> GetRunsAsync(IReadOnlyCollection<string> runIds, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -2,14 +2,15 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Jobs;
 
 namespace Portal.Infrastructure.Local;
 
 /// <summary>
 /// The embedded default backend: work runs as processes on this machine, in folders under the data
-/// directory. This part answers whether the machine can take work.
+/// directory (see <see cref="LocalJobRunner"/>). This part also answers whether the machine can take work.
 /// </summary>
-public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options, TimeProvider time) : IWorkspaceBackend
+public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options, TimeProvider time, LocalJobRunner runner) : IWorkspaceBackend
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
 
@@ -19,6 +20,13 @@ public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOpt
     private (DateTimeOffset At, string? Problem)? _pythonProbe;
 
     public string Kind => "local";
+
+    public Task SubmitAsync(string jobId, CancellationToken cancellationToken) => runner.SubmitAsync(jobId);
+
+    public Task CancelAsync(string jobId, CancellationToken cancellationToken) => runner.CancelAsync(jobId);
+
+    public Task<JobLogChunk> ReadLogAsync(string jobId, long offset, int maxBytes, CancellationToken cancellationToken) =>
+        runner.ReadLogAsync(jobId, offset, maxBytes, cancellationToken);
 
     public async Task<BackendHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {

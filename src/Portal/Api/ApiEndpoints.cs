@@ -27,6 +27,8 @@ public static class ApiEndpoints
         api.MapAuditApi();
         api.MapDatasetsApi();
         api.MapLineageApi();
+        api.MapJobsApi();
+        api.MapRunsApi();
         app.MapMlflowApi();
         return app;
     }

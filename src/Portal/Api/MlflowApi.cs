@@ -42,6 +42,13 @@ internal static class MlflowApi
         mlflow.MapPost("/runs/set-tag", SetTagAsync);
         mlflow.MapPost("/runs/delete-tag", DeleteTagAsync);
         mlflow.MapGet("/metrics/get-history", GetHistoryAsync);
+
+        // MLflow's artifact proxy (mlflow-artifacts:/ URIs): runs upload and read files through the portal.
+        var artifacts = app.MapGroup("/api/2.0/mlflow-artifacts/artifacts").WithTags("MLflow tracking")
+            .RequireAuthorization(PortalAreas.Policies.Experiments).AddEndpointFilter(TranslateErrorsAsync).DisableAntiforgery();
+        artifacts.MapPut("/{experimentId}/{runId}/artifacts/{**path}", UploadArtifactAsync);
+        artifacts.MapGet("/{experimentId}/{runId}/artifacts/{**path}", DownloadArtifactAsync);
+        artifacts.MapGet("/", ListArtifactsAsync);
         return app;
     }
 
@@ -193,6 +200,63 @@ internal static class MlflowApi
 
         var (points, next) = await store.GetMetricHistoryAsync(query.String("run_id") ?? query.Required("run_uuid"), query.String("metric_key"), take, query.String("page_token"), cancellationToken);
         return Ok(new { metrics = points.Select(MlflowShapes.Metric), next_page_token = next });
+    }
+
+    private static async Task<IResult> UploadArtifactAsync(string experimentId, string runId, string path, HttpRequest request,
+        TrackingStore store, RunArtifacts artifacts, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (!TrackingStore.CanWrite(user.ToActor()))
+        {
+            throw new NotPermittedException("Only data scientists and administrators can upload run artifacts.");
+        }
+
+        var run = await store.GetRunAsync(runId, cancellationToken);
+        if (run.ExperimentId != TrackingStore.ParseExperimentId(experimentId))
+        {
+            throw new TrackingException(TrackingError.ResourceDoesNotExist, $"Run {runId} is not in experiment {experimentId}.");
+        }
+
+        await artifacts.PutAsync(runId, path, request.Body, cancellationToken);
+        return Ok(new { });
+    }
+
+    private static async Task<IResult> DownloadArtifactAsync(string experimentId, string runId, string path, RunArtifacts artifacts, CancellationToken cancellationToken)
+    {
+        if (RunArtifacts.PathProblem(path) is { } problem)
+        {
+            throw TrackingException.Invalid(problem);
+        }
+
+        return await artifacts.OpenAsync(runId, path, cancellationToken) is { } found
+            ? Results.Stream(found.Content, "application/octet-stream", System.IO.Path.GetFileName(found.Artifact.Path))
+            : throw new TrackingException(TrackingError.ResourceDoesNotExist, $"Run {runId} has no artifact '{path}'.");
+    }
+
+    /// <summary>MLflow's list: the files and folders directly under <c>path</c> = <c>{experiment}/{run}/artifacts[/folder]</c>.</summary>
+    private static async Task<IResult> ListArtifactsAsync(string? path, RunArtifacts artifacts, CancellationToken cancellationToken)
+    {
+        var parts = (path ?? "").Trim('/').Split('/', 4);
+        if (parts.Length < 3 || parts[2] != "artifacts")
+        {
+            throw TrackingException.Invalid("Invalid value for parameter 'path': use {experiment_id}/{run_id}/artifacts[/folder].");
+        }
+
+        var folder = parts.Length == 4 ? parts[3].Trim('/') : "";
+        if (folder.Length > 0 && RunArtifacts.PathProblem(folder) is { } problem)
+        {
+            throw TrackingException.Invalid(problem);
+        }
+
+        var files = await artifacts.ListAsync(parts[1], folder, cancellationToken);
+        var prefix = folder.Length == 0 ? "" : folder + "/";
+        var entries = files
+            .Select(f => f.Path[prefix.Length..])
+            .Select(rest => rest.Split('/', 2))
+            .GroupBy(split => split[0], StringComparer.Ordinal)
+            .Select(g => g.Any(split => split.Length == 2)
+                ? (object)new { path = prefix + g.Key, is_dir = true }
+                : new { path = prefix + g.Key, is_dir = false, file_size = files.First(f => f.Path == prefix + g.Key).Size });
+        return Ok(new { files = entries });
     }
 
     /// <summary>MLflow's experiment filter: <c>name = 'x'</c> or <c>name LIKE '%x%'</c>; we search by the text inside.</summary>

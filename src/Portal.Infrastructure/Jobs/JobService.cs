@@ -1,0 +1,306 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Portal.Domain.Common;
+using Portal.Domain.Experiments;
+using Portal.Domain.Jobs;
+using Portal.Domain.Lineage;
+using Portal.Domain.Ports;
+using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Datasets;
+using Portal.Infrastructure.Experiments;
+using Portal.Infrastructure.Persistence;
+
+namespace Portal.Infrastructure.Jobs;
+
+/// <summary>What someone asks to run (api.md <c>POST /api/v1/jobs</c>).</summary>
+public sealed record JobRequest(
+    string? Experiment,
+    string? Command,
+    string? CodePath = null,
+    IReadOnlyDictionary<string, string>? Inputs = null,
+    IReadOnlyDictionary<string, string>? Params = null,
+    string? Compute = null,
+    double? TimeoutMinutes = null,
+    string? RunName = null,
+    string? ParentRunId = null,
+    string? SweepId = null);
+
+/// <summary>Refused job input, per field.</summary>
+public sealed class JobRequestException(FieldErrors errors) : DomainException(errors.ToString())
+{
+    public FieldErrors Errors { get; } = errors;
+}
+
+/// <summary>
+/// Submits, cancels and reads jobs. Checks everything a person can get wrong before anything is written
+/// (experiment name, command, code folder, inputs, params), then creates the run and the job together.
+/// </summary>
+public sealed partial class JobService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    TrackingStore tracking,
+    DatasetCatalog datasets,
+    IWorkspaceBackend backend,
+    IOptions<PortalOptions> options,
+    IHostEnvironment environment,
+    TimeProvider time)
+{
+    public const int MaxInputs = 20;
+    public const int MaxParams = 100;
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+    private static partial Regex InputName();
+
+    public static bool CanSubmit(Actor actor) => TrackingStore.CanWrite(actor);
+
+    public string CodeRoot => DataDirectory.ResolveFolder(options.Value.Jobs.CodeRoot, environment.ContentRootPath);
+
+    /// <summary>Sample projects a job can start from: the folders of the code root.</summary>
+    public IReadOnlyList<string> Samples() =>
+        Directory.Exists(CodeRoot)
+            ? [.. Directory.GetDirectories(CodeRoot).Select(Path.GetFileName).OfType<string>().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal)]
+            : [];
+
+    public async Task<Job> SubmitAsync(JobRequest request, Actor actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!CanSubmit(actor))
+        {
+            throw new NotPermittedException("Only data scientists and administrators can submit jobs.");
+        }
+
+        var errors = new FieldErrors();
+        var experimentName = request.Experiment?.Trim();
+        if (string.IsNullOrEmpty(experimentName))
+        {
+            errors.Add("experiment", "experiment: name the experiment the run belongs to.");
+        }
+        else if (experimentName.Length > TrackingRules.MaxExperimentNameLength)
+        {
+            errors.Add("experiment", $"experiment: at most {TrackingRules.MaxExperimentNameLength} characters.");
+        }
+
+        var codeFolder = CheckCodePath(request.CodePath, errors);
+        CheckCommand(request.Command, codeFolder, errors);
+        if (request.Compute is { } compute && compute != "local")
+        {
+            errors.Add("compute", $"compute: '{compute}' is not available; this portal runs jobs on 'local'.");
+        }
+
+        var timeout = TimeSpan.FromMinutes(request.TimeoutMinutes ?? options.Value.Jobs.DefaultTimeoutMinutes);
+        if (request.TimeoutMinutes is { } minutes && (double.IsNaN(minutes) || minutes <= 0 || minutes > 7 * 24 * 60))
+        {
+            errors.Add("timeoutMinutes", "timeoutMinutes: between 0 and 10080 (one week).");
+        }
+
+        var inputs = await CheckInputsAsync(request.Inputs, errors, cancellationToken);
+        var parameters = request.Params ?? new Dictionary<string, string>();
+        if (parameters.Count > MaxParams)
+        {
+            errors.Add("params", $"params: at most {MaxParams}.");
+        }
+
+        foreach (var (key, value) in parameters)
+        {
+            if (TrackingRules.KeyProblem(key, "key") is { } problem)
+            {
+                errors.Add("params", $"params.{key}: {problem}");
+            }
+            else if ((value ?? "").Length > TrackingRules.MaxParamValueLength)
+            {
+                errors.Add("params", $"params.{key}: at most {TrackingRules.MaxParamValueLength} characters.");
+            }
+        }
+
+        if (!errors.IsEmpty)
+        {
+            throw new JobRequestException(errors);
+        }
+
+        var experiment = await tracking.GetOrCreateExperimentAsync(experimentName!, actor, cancellationToken);
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["mlflow.source.type"] = "JOB",
+            ["mlflow.source.name"] = request.Command!.Trim(),
+            ["portal.compute"] = "local",
+        };
+        if (request.ParentRunId is { } parent)
+        {
+            tags[TrackingRules.ParentRunTag] = parent;
+        }
+
+        if (codeFolder is not null)
+        {
+            tags["portal.codePath"] = request.CodePath!.Trim().Trim('/');
+        }
+
+        var run = await tracking.CreateRunAsync(experiment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), request.RunName, null, tags, actor, cancellationToken);
+        // Params given at submission are the run's params from the start; the script may log them again (same value).
+        await tracking.LogBatchAsync(run.Id, [], [.. parameters.Select(p => new KeyValuePair<string?, string?>(p.Key, p.Value ?? ""))], [], actor, cancellationToken);
+        if (inputs.Count > 0)
+        {
+            await tracking.AddInputsAsync(run.Id, inputs.Values, actor, cancellationToken);
+        }
+
+        var job = Job.Submit(run.Id, experiment.Id, request.Command!, codeFolder is null ? null : request.CodePath!.Trim().Trim('/'),
+            inputs, parameters.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal), timeout, actor, time, request.SweepId);
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            db.Jobs.Add(job);
+            foreach (var reference in inputs.Values.Distinct(StringComparer.Ordinal))
+            {
+                db.LineageEdges.Add(LineageEdge.Record(ArtifactRef.Parse(reference), ArtifactRef.Run(run.Id), LineageRelation.Consumed, actor, time, "job"));
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await backend.SubmitAsync(job.Id, cancellationToken);
+        return job;
+    }
+
+    public async Task<Job?> FindAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+    }
+
+    public async Task<Job?> FindByRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.RunId == runId, cancellationToken);
+    }
+
+    /// <summary>The queue: jobs not finished, then the latest finished ones, newest first.</summary>
+    public async Task<IReadOnlyList<Job>> RecentAsync(int take, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var open = await db.Jobs.AsNoTracking().Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Running)
+            .OrderBy(j => j.SubmittedAt).ToListAsync(cancellationToken);
+        var done = await db.Jobs.AsNoTracking().Where(j => j.Status != JobStatus.Queued && j.Status != JobStatus.Running)
+            .OrderByDescending(j => j.SubmittedAt).Take(take).ToListAsync(cancellationToken);
+        return [.. open, .. done];
+    }
+
+    /// <summary>
+    /// Cancels a job. Cancelling a job that already ended changes nothing and says so; cancelling twice is
+    /// the same as once.
+    /// </summary>
+    public async Task<(Job Job, string Message)> CancelAsync(string jobId, Actor actor, CancellationToken cancellationToken)
+    {
+        if (!CanSubmit(actor))
+        {
+            throw new NotPermittedException("Only data scientists and administrators can cancel jobs.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken)
+            ?? throw new KeyNotFoundException($"There is no job {jobId}.");
+        if (job.Status.IsFinal())
+        {
+            return (job, $"Job {jobId} had already ended ({job.Status}); nothing to cancel.");
+        }
+
+        var again = job.CancelRequested;
+        job.RequestCancel(actor, time);
+        await db.SaveChangesAsync(cancellationToken);
+        if (job.Status == JobStatus.Canceled)
+        {
+            await tracking.EndRunAsync(job.RunId, RunStatus.Killed, null, cancellationToken);
+            return (job, $"Job {jobId} was canceled before it started.");
+        }
+
+        await backend.CancelAsync(jobId, cancellationToken);
+        return (job, again ? $"Job {jobId} is already being canceled." : $"Job {jobId} is being canceled; its processes are being stopped.");
+    }
+
+    private string? CheckCodePath(string? codePath, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(codePath))
+        {
+            return null;
+        }
+
+        var relative = codePath.Trim().Trim('/');
+        var root = CodeRoot;
+        var full = Path.GetFullPath(Path.Combine(root, relative));
+        if (relative.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) || relative.Contains('\\', StringComparison.Ordinal)
+            || !full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            errors.Add("codePath", $"codePath: '{codePath}' must be a folder inside the code root, such as 'sklearn-classifier'.");
+            return null;
+        }
+
+        if (!Directory.Exists(full))
+        {
+            errors.Add("codePath", $"codePath: there is no folder '{relative}' in the code root; samples are {string.Join(", ", Samples())}.");
+            return null;
+        }
+
+        return full;
+    }
+
+    private void CheckCommand(string? command, string? codeFolder, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(command))
+        {
+            errors.Add("command", "command: enter the command to run, e.g. 'python3 train.py'.");
+            return;
+        }
+
+        if (command.Length > Job.MaxCommandLength)
+        {
+            errors.Add("command", $"command: at most {Job.MaxCommandLength} characters.");
+            return;
+        }
+
+        var program = LocalJobRunner.ProgramOf(command);
+        if (LocalJobRunner.ResolveProgram(program, codeFolder, options.Value.Local.Python) is null)
+        {
+            errors.Add("command", $"command: '{program}' was not found on this machine (not on PATH{(codeFolder is null ? "" : " nor in the code folder")}).");
+        }
+    }
+
+    private async Task<Dictionary<string, string>> CheckInputsAsync(IReadOnlyDictionary<string, string>? inputs, FieldErrors errors, CancellationToken cancellationToken)
+    {
+        var checkedInputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (inputs is null)
+        {
+            return checkedInputs;
+        }
+
+        if (inputs.Count > MaxInputs)
+        {
+            errors.Add("inputs", $"inputs: at most {MaxInputs}.");
+            return checkedInputs;
+        }
+
+        foreach (var (name, reference) in inputs)
+        {
+            if (!InputName().IsMatch(name ?? ""))
+            {
+                errors.Add("inputs", $"inputs: '{name}' is not an input name; use letters, digits and _ (it becomes INPUT_{{NAME}}).");
+                continue;
+            }
+
+            if (!ArtifactRef.TryParse(reference, out var artifact, out var problem) || artifact.Kind != ArtifactKind.Dataset)
+            {
+                errors.Add("inputs", $"inputs.{name}: {(artifact is null ? problem : "an input is a dataset version, dataset:<name>:<version>")}");
+                continue;
+            }
+
+            var parts = artifact.Value.Split(':');
+            if (await datasets.FindVersionAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), cancellationToken) is null)
+            {
+                errors.Add("inputs", $"inputs.{name}: there is no dataset version {reference}.");
+                continue;
+            }
+
+            checkedInputs[name!] = artifact.ToString();
+        }
+
+        return checkedInputs;
+    }
+}

@@ -1,0 +1,606 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Domain.Common;
+using Portal.Domain.Experiments;
+using Portal.Domain.Jobs;
+using Portal.Domain.Ports;
+using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Datasets;
+using Portal.Infrastructure.Experiments;
+using Portal.Infrastructure.Identity;
+using Portal.Infrastructure.Persistence;
+
+namespace Portal.Infrastructure.Jobs;
+
+/// <summary>
+/// Runs jobs as processes on this machine. Each job gets a folder under <c>runs/{runId}</c> with its code,
+/// inputs and <c>outputs/</c>; it runs in its own process group with stdout and stderr appended to
+/// <c>job.log</c> there (so a restarted portal can pick it up again), and at most
+/// <see cref="JobOptions.MaxConcurrent"/> run at once. State lives in the job record, so after a restart
+/// running jobs are re-attached when their process is alive and marked Failed ("lost") otherwise.
+/// </summary>
+public sealed partial class LocalJobRunner(
+    IServiceProvider services,
+    IDbContextFactory<PortalDbContext> dbFactory,
+    DataDirectory data,
+    IOptions<PortalOptions> options,
+    IEventBus bus,
+    TimeProvider time,
+    ILogger<LocalJobRunner> logger) : BackgroundService
+{
+    public const string LogFile = "job.log";
+    public const string LogArtifactPath = "logs/job.log";
+    private const string ExitFile = ".portal-exit";
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(5);
+    private static readonly HashSet<string> ShellBuiltins = new(StringComparer.Ordinal) { "echo", "exit", "true", "false", "cd", "export", "exec", "sleep", "test", "[", "printf", ":" };
+
+    private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once jobs left running by a previous portal were re-attached or marked lost.</summary>
+    public Task Ready => _ready.Task;
+
+    public string FolderOf(string runId) => Path.Combine(data.RunsFolder, runId);
+
+    /// <summary>The first word of a command (what will be executed).</summary>
+    public static string ProgramOf(string command)
+    {
+        var trimmed = command.TrimStart();
+        var end = trimmed.IndexOfAny([' ', '\t', '\n', ';', '|', '&']);
+        return end < 0 ? trimmed : trimmed[..end];
+    }
+
+    /// <summary>The executable a command's program resolves to, or null when there is none.</summary>
+    public static string? ResolveProgram(string program, string? codeFolder, string python)
+    {
+        if (IsPython(program))
+        {
+            return File.Exists(python) ? python : null;
+        }
+
+        if (ShellBuiltins.Contains(program))
+        {
+            return program;
+        }
+
+        if (program.Contains('/', StringComparison.Ordinal))
+        {
+            if (Path.IsPathRooted(program))
+            {
+                return File.Exists(program) ? program : null;
+            }
+
+            // ./train.sh lives in the code folder that is copied into the run folder.
+            return codeFolder is not null && File.Exists(Path.Combine(codeFolder, program)) ? program : null;
+        }
+
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (File.Exists(Path.Combine(folder, program)))
+            {
+                return Path.Combine(folder, program);
+            }
+        }
+
+        return null;
+    }
+
+    public Task SubmitAsync(string jobId)
+    {
+        _wake.Release();
+        return Task.CompletedTask;
+    }
+
+    public Task CancelAsync(string jobId)
+    {
+        if (_running.TryGetValue(jobId, out var running))
+        {
+            running.CancelAt ??= DateTime.UtcNow;
+            ProcessGroup.Signal(running.Pid, ProcessGroup.SigTerm);
+        }
+
+        _wake.Release();
+        return Task.CompletedTask;
+    }
+
+    public async Task<JobLogChunk> ReadLogAsync(string jobId, long offset, int maxBytes, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken)
+            ?? throw new KeyNotFoundException($"There is no job {jobId}.");
+        var path = Path.Combine(FolderOf(job.RunId), LogFile);
+        var dropped = _running.TryGetValue(jobId, out var running) ? running.Dropped : ReadDropped(FolderOf(job.RunId));
+        Stream? stream = File.Exists(path) ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete) : null;
+        if (stream is null)
+        {
+            stream = (await services.GetRequiredService<RunArtifacts>().OpenAsync(job.RunId, LogArtifactPath, cancellationToken))?.Content;
+        }
+
+        if (stream is null)
+        {
+            return new JobLogChunk("", 0, 0, dropped);
+        }
+
+        await using (stream)
+        {
+            var length = stream.Length;
+            offset = Math.Clamp(offset, 0, length);
+            stream.Seek(offset, SeekOrigin.Begin);
+            var buffer = new byte[(int)Math.Min(maxBytes, length - offset)];
+            var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+            // Do not split a UTF-8 character: an incomplete one at the end is left for the next read.
+            var usable = CompleteUtf8Length(buffer, read);
+            return new JobLogChunk(Encoding.UTF8.GetString(buffer, 0, usable), offset + usable, length, dropped);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await ReattachAsync(stoppingToken);
+        }
+        finally
+        {
+            _ready.TrySetResult();
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await WatchRunningAsync(stoppingToken);
+                await StartQueuedAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogLoopFailed(e);
+            }
+
+            try
+            {
+                await _wake.WaitAsync(Tick, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ReattachAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.Status == JobStatus.Running).ToListAsync(cancellationToken);
+        foreach (var job in jobs)
+        {
+            if (job.ProcessId is { } pid && ProcessGroup.IsAlive(pid, job.ProcessStartedAt))
+            {
+                var folder = FolderOf(job.RunId);
+                _running[job.Id] = new Running(job.Id, job.RunId, pid, null, folder, job.StartedAt ?? time.UtcNow(), job.Timeout, null)
+                {
+                    Dropped = ReadDropped(folder),
+                    CancelAt = job.CancelRequested ? DateTime.UtcNow : null,
+                };
+                LogReattached(job.Id, pid);
+            }
+            else
+            {
+                // The process is gone and nobody saw it end: the job and its run are lost.
+                var exit = ReadExitCode(FolderOf(job.RunId));
+                await FinishAsync(new Running(job.Id, job.RunId, job.ProcessId ?? 0, null, FolderOf(job.RunId), job.StartedAt ?? time.UtcNow(), job.Timeout, null),
+                    exit, exit is null ? "lost: the portal restarted and the job's process was gone" : null, cancellationToken);
+            }
+        }
+    }
+
+    private async Task WatchRunningAsync(CancellationToken cancellationToken)
+    {
+        var maxLog = options.Value.Jobs.MaxLogBytes;
+        foreach (var running in _running.Values)
+        {
+            TrimLog(running, maxLog);
+            var exited = running.Process is { } process ? process.HasExited : !ProcessGroup.IsAlive(running.Pid, null);
+            if (exited)
+            {
+                int? exitCode = running.Process is { } p ? p.ExitCode : ReadExitCode(running.Folder);
+                ProcessGroup.Signal(running.Pid, ProcessGroup.SigKill); // leftovers the job started in the background
+                TrimLog(running, maxLog);
+                var reason = running.TimedOut ? $"timed out after {running.Timeout:c}"
+                    : exitCode == 127 ? "exit code 127: the command was not found"
+                    : exitCode is null && running.CancelAt is null ? "lost: the job's process ended without an exit code"
+                    : null;
+                await FinishAsync(running, exitCode, reason, cancellationToken);
+                continue;
+            }
+
+            if (!running.TimedOut && time.UtcNow() - running.StartedAt > running.Timeout)
+            {
+                running.TimedOut = true;
+                running.CancelAt = DateTime.UtcNow;
+                LogTimedOut(running.JobId, running.Timeout);
+                ProcessGroup.Signal(running.Pid, ProcessGroup.SigTerm);
+            }
+            else if (running.CancelAt is null && await CancelRequestedAsync(running.JobId, cancellationToken))
+            {
+                running.CancelAt = DateTime.UtcNow;
+                ProcessGroup.Signal(running.Pid, ProcessGroup.SigTerm);
+            }
+            else if (running.CancelAt is { } at && DateTime.UtcNow - at > KillGrace)
+            {
+                ProcessGroup.Signal(running.Pid, ProcessGroup.SigKill);
+            }
+        }
+    }
+
+    private async Task<bool> CancelRequestedAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().AnyAsync(j => j.Id == jobId && j.CancelRequested, cancellationToken);
+    }
+
+    /// <summary>
+    /// Keeps the first <paramref name="maxLog"/> bytes of the log. The job appends (O_APPEND), so cutting the
+    /// file back makes its next writes land at the new end; what was cut is counted and reported.
+    /// </summary>
+    private void TrimLog(Running running, long maxLog)
+    {
+        var path = Path.Combine(running.Folder, LogFile);
+        try
+        {
+            var length = new FileInfo(path).Length;
+            if (length > maxLog)
+            {
+                using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+                {
+                    file.SetLength(maxLog);
+                }
+
+                running.Dropped += length - maxLog;
+                File.WriteAllText(Path.Combine(running.Folder, ".portal-dropped"), running.Dropped.ToString(CultureInfo.InvariantCulture));
+                length = maxLog;
+            }
+
+            if (length != running.LogLength)
+            {
+                running.LogLength = length;
+                bus.Publish(new JobLogGrew(running.JobId, running.RunId, length, time.UtcNow()));
+            }
+        }
+        catch (FileNotFoundException)
+        {
+        }
+        catch (IOException e)
+        {
+            LogTrimFailed(e, running.JobId);
+        }
+    }
+
+    private async Task StartQueuedAsync(CancellationToken cancellationToken)
+    {
+        var room = options.Value.Jobs.MaxConcurrent - _running.Count;
+        if (room <= 0)
+        {
+            return;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var queued = await db.Jobs.Where(j => j.Status == JobStatus.Queued).OrderBy(j => j.SubmittedAt).Take(room).ToListAsync(cancellationToken);
+        foreach (var job in queued)
+        {
+            await StartAsync(db, job, cancellationToken);
+        }
+    }
+
+    private async Task StartAsync(PortalDbContext db, Job job, CancellationToken cancellationToken)
+    {
+        var folder = FolderOf(job.RunId);
+        string? tokenSecret = null;
+        Guid? tokenId = null;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "outputs"));
+            var codeRoot = services.GetRequiredService<JobService>().CodeRoot;
+            if (job.CodePath is not null)
+            {
+                CopyFolder(Path.Combine(codeRoot, job.CodePath), folder);
+            }
+
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (name, reference) in job.Inputs)
+            {
+                environment[$"INPUT_{name.ToUpperInvariant()}"] = await MaterialiseAsync(folder, name, reference, cancellationToken);
+            }
+
+            foreach (var (key, value) in job.Params)
+            {
+                environment[$"PARAM_{Regex.Replace(key, "[^A-Za-z0-9_]", "_").ToUpperInvariant()}"] = value;
+            }
+
+            var actor = new Actor(job.SubmittedBy);
+            try
+            {
+                var (token, secret) = await services.GetRequiredService<AccessTokenService>().IssueAsync(actor, $"job {job.Id}", 7, cancellationToken);
+                (tokenId, tokenSecret) = (token.Id, secret);
+            }
+            catch (DomainException e)
+            {
+                LogNoToken(job.Id, e.Message);
+            }
+
+            environment["MLFLOW_TRACKING_URI"] = TrackingUri() ?? "";
+            environment["MLFLOW_RUN_ID"] = job.RunId;
+            environment["MLFLOW_EXPERIMENT_ID"] = job.ExperimentId.ToString(CultureInfo.InvariantCulture);
+            environment["MLFLOW_TRACKING_TOKEN"] = tokenSecret ?? "";
+            environment["PORTAL_JOB_ID"] = job.Id;
+            environment["PYTHONUNBUFFERED"] = "1";
+
+            var command = Substitute(job.Command, job, environment);
+            var script = $"exec >>{LogFile} 2>&1\n{command}\ncode=$?\necho $code > {ExitFile}\nexit $code\n";
+            var start = new ProcessStartInfo("setsid", ["/bin/sh", "-c", script])
+            {
+                WorkingDirectory = folder,
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+            };
+            foreach (var (key, value) in environment)
+            {
+                start.Environment[key] = value;
+            }
+
+            var process = Process.Start(start) ?? throw new InvalidOperationException("The process did not start.");
+            process.StandardInput.Close();
+            job.Started(process.Id, process.StartTime.ToUniversalTime(), time);
+            await db.SaveChangesAsync(cancellationToken);
+            _running[job.Id] = new Running(job.Id, job.RunId, process.Id, process, folder, job.StartedAt!.Value, job.Timeout, tokenId);
+            LogStarted(job.Id, process.Id, job.Command);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception or DomainException or KeyNotFoundException)
+        {
+            LogStartFailed(e, job.Id);
+            job.FailedToStart($"could not start: {e.Message}", time);
+            await db.SaveChangesAsync(cancellationToken);
+            await services.GetRequiredService<TrackingStore>().EndRunAsync(job.RunId, RunStatus.Failed, job.Reason, cancellationToken);
+            if (tokenId is { } id)
+            {
+                await services.GetRequiredService<AccessTokenService>().RevokeAsync(new Actor(job.SubmittedBy), id, cancellationToken);
+            }
+        }
+    }
+
+    private async Task FinishAsync(Running running, int? exitCode, string? reason, CancellationToken cancellationToken)
+    {
+        _running.TryRemove(running.JobId, out _);
+        running.Process?.Dispose();
+        try
+        {
+            await StoreOutputsAsync(running, cancellationToken);
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var job = await db.Jobs.FirstAsync(j => j.Id == running.JobId, cancellationToken);
+            job.Ended(exitCode, reason, time);
+            await db.SaveChangesAsync(cancellationToken);
+            var tracking = services.GetRequiredService<TrackingStore>();
+            await (job.Status switch
+            {
+                JobStatus.Completed => tracking.EndRunAsync(job.RunId, RunStatus.Finished, null, cancellationToken),
+                JobStatus.Canceled => tracking.EndRunAsync(job.RunId, RunStatus.Killed, null, cancellationToken),
+                _ => tracking.EndRunAsync(job.RunId, RunStatus.Failed, job.Reason ?? "failed", cancellationToken),
+            });
+            if (running.TokenId is { } tokenId)
+            {
+                await services.GetRequiredService<AccessTokenService>().RevokeAsync(new Actor(job.SubmittedBy), tokenId, cancellationToken);
+            }
+
+            TryDelete(Path.Combine(running.Folder, "inputs"));
+            LogFinished(job.Id, job.Status, exitCode);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFinishFailed(e, running.JobId);
+        }
+    }
+
+    /// <summary>Files under <c>outputs/</c> and the log, into the artifact store with their run-relative paths.</summary>
+    private async Task StoreOutputsAsync(Running running, CancellationToken cancellationToken)
+    {
+        var artifacts = services.GetRequiredService<RunArtifacts>();
+        var outputs = Path.Combine(running.Folder, "outputs");
+        var files = Directory.Exists(outputs)
+            ? Directory.EnumerateFiles(outputs, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).ToList()
+            : [];
+        foreach (var file in files.Take(10_000))
+        {
+            var relative = Path.GetRelativePath(running.Folder, file).Replace('\\', '/');
+            if (RunArtifacts.PathProblem(relative) is null)
+            {
+                await using var content = File.OpenRead(file);
+                await artifacts.PutAsync(running.RunId, relative, content, cancellationToken);
+            }
+        }
+
+        var log = Path.Combine(running.Folder, LogFile);
+        if (File.Exists(log))
+        {
+            if (running.Dropped > 0)
+            {
+                await File.AppendAllTextAsync(log, $"\n[portal] log truncated: {running.Dropped:N0} bytes beyond the {options.Value.Jobs.MaxLogMegabytes} MB limit were dropped.\n", cancellationToken);
+            }
+
+            await using var content = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            await artifacts.PutAsync(running.RunId, LogArtifactPath, content, cancellationToken);
+        }
+    }
+
+    private async Task<string> MaterialiseAsync(string folder, string name, string reference, CancellationToken cancellationToken)
+    {
+        var parts = reference.Split(':');
+        var catalog = services.GetRequiredService<DatasetCatalog>();
+        var found = await catalog.OpenContentAsync(parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture), cancellationToken)
+            ?? throw new KeyNotFoundException($"input {name}: dataset version {reference} no longer exists.");
+        Directory.CreateDirectory(Path.Combine(folder, "inputs"));
+        var extension = Path.GetExtension(found.Version.FileName);
+        var path = Path.Combine(folder, "inputs", $"{name}{extension}");
+        await using (found.Content)
+        await using (var target = File.Create(path))
+        {
+            await found.Content.CopyToAsync(target, cancellationToken);
+        }
+
+        return path;
+    }
+
+    /// <summary>
+    /// <c>python</c>/<c>python3</c> become the configured interpreter; <c>${{params.x}}</c> and
+    /// <c>${{inputs.x}}</c> are replaced (shell-quoted), as Azure ML commands write them.
+    /// </summary>
+    private string Substitute(string command, Job job, IReadOnlyDictionary<string, string> environment)
+    {
+        var program = ProgramOf(command);
+        if (IsPython(program))
+        {
+            command = Quote(options.Value.Local.Python) + command.TrimStart()[program.Length..];
+        }
+
+        return Placeholder().Replace(command, m =>
+        {
+            var name = m.Groups[2].Value;
+            return m.Groups[1].Value == "params"
+                ? job.Params.TryGetValue(name, out var value) ? Quote(value) : m.Value
+                : environment.TryGetValue($"INPUT_{name.ToUpperInvariant()}", out var path) ? Quote(path) : m.Value;
+        });
+    }
+
+    [GeneratedRegex(@"\$\{\{\s*(params|inputs)\.([A-Za-z0-9_.\-]+)\s*\}\}")]
+    private static partial Regex Placeholder();
+
+    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static bool IsPython(string program) => program is "python" or "python3";
+
+    private string? TrackingUri()
+    {
+        if (options.Value.Jobs.TrackingUri is { Length: > 0 } configured)
+        {
+            return configured.TrimEnd('/');
+        }
+
+        var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
+        var address = addresses?.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal)) ?? addresses?.FirstOrDefault();
+        // Kestrel listening on every interface is reached locally through loopback.
+        return address?.Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal)
+            .Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+    }
+
+    private static void CopyFolder(string source, string target)
+    {
+        foreach (var file in Directory.EnumerateFiles(source, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
+        {
+            var relative = Path.GetRelativePath(source, file);
+            if (relative.Split(Path.DirectorySeparatorChar).Any(part => part is "__pycache__" or ".git"))
+            {
+                continue;
+            }
+
+            var destination = Path.Combine(target, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination, overwrite: true);
+        }
+    }
+
+    private static int CompleteUtf8Length(byte[] bytes, int count)
+    {
+        for (var back = 1; back <= Math.Min(3, count); back++)
+        {
+            var b = bytes[count - back];
+            if ((b & 0xC0) == 0x80)
+            {
+                continue;
+            }
+
+            var need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return back < need ? count - back : count;
+        }
+
+        return count;
+    }
+
+    private static int? ReadExitCode(string folder) =>
+        File.Exists(Path.Combine(folder, ExitFile)) && int.TryParse(File.ReadAllText(Path.Combine(folder, ExitFile)).Trim(), CultureInfo.InvariantCulture, out var code)
+            ? code
+            : null;
+
+    private static long ReadDropped(string folder) =>
+        File.Exists(Path.Combine(folder, ".portal-dropped")) && long.TryParse(File.ReadAllText(Path.Combine(folder, ".portal-dropped")).Trim(), CultureInfo.InvariantCulture, out var dropped)
+            ? dropped
+            : 0;
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+
+    private sealed record Running(string JobId, string RunId, int Pid, Process? Process, string Folder, DateTime StartedAt, TimeSpan Timeout, Guid? TokenId)
+    {
+        public long LogLength { get; set; }
+
+        public long Dropped { get; set; }
+
+        public DateTime? CancelAt { get; set; }
+
+        public bool TimedOut { get; set; }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} started as process {Pid}: {Command}")]
+    private partial void LogStarted(string jobId, int pid, string command);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status} (exit code {ExitCode})")]
+    private partial void LogFinished(string jobId, JobStatus status, int? exitCode);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} re-attached to its running process {Pid}")]
+    private partial void LogReattached(string jobId, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} timed out after {Timeout}; stopping it")]
+    private partial void LogTimedOut(string jobId, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not start")]
+    private partial void LogStartFailed(Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} runs without a tracking token: {Reason}")]
+    private partial void LogNoToken(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ended but its results could not be recorded")]
+    private partial void LogFinishFailed(Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not trim the log of job {JobId}")]
+    private partial void LogTrimFailed(Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The job runner's loop failed; it carries on")]
+    private partial void LogLoopFailed(Exception exception);
+}

@@ -1,0 +1,65 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Domain.Ports;
+using Portal.Features.Navigation;
+using Portal.Infrastructure.Experiments;
+using Portal.Infrastructure.Persistence;
+
+namespace Portal.Api;
+
+internal static class RunsApi
+{
+    public static void MapRunsApi(this RouteGroupBuilder api)
+    {
+        var runs = api.MapGroup("/runs").WithTags("Runs").RequireAuthorization(PortalAreas.Policies.Experiments);
+        runs.MapGet("/{runId}", GetAsync).WithSummary("A run: status, params, latest metrics, tags, inputs");
+        runs.MapGet("/{runId}/artifacts", ListArtifactsAsync).WithSummary("Files the run produced: [{path, size, hash}]");
+        runs.MapGet("/{runId}/artifacts/{**path}", DownloadAsync).WithSummary("The bytes of one artifact");
+    }
+
+    private static async Task<IResult> GetAsync(string runId, TrackingStore tracking, RunArtifacts artifacts, CancellationToken cancellationToken)
+    {
+        if (await tracking.FindRunAsync(runId, cancellationToken) is not { } run)
+        {
+            return NotFound(runId);
+        }
+
+        return TypedResults.Ok(new
+        {
+            runId = run.Id,
+            experimentId = run.ExperimentId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            name = run.Name,
+            status = run.Status.ToString(),
+            user = run.UserId,
+            startTime = run.StartTime,
+            endTime = run.EndTime,
+            @params = run.Params,
+            metrics = run.Metrics.ToDictionary(m => m.Key, m => double.IsFinite(m.Value.Value) ? (double?)m.Value.Value : null),
+            tags = run.Tags,
+            inputs = run.Inputs,
+            parentRunId = run.ParentRunId,
+        });
+    }
+
+    private static async Task<IResult> ListArtifactsAsync(string runId, TrackingStore tracking, RunArtifacts artifacts, CancellationToken cancellationToken)
+    {
+        if (await tracking.FindRunAsync(runId, cancellationToken) is null)
+        {
+            return NotFound(runId);
+        }
+
+        return TypedResults.Ok((await artifacts.ListAsync(runId, null, cancellationToken)).Select(a => new { path = a.Path, size = a.Size, hash = a.Hash }));
+    }
+
+    private static async Task<IResult> DownloadAsync(string runId, string path, RunArtifacts artifacts, CancellationToken cancellationToken)
+    {
+        if (await artifacts.OpenAsync(runId, path, cancellationToken) is not { } found)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"Run {runId} has no artifact '{path}'.");
+        }
+
+        return TypedResults.Stream(found.Content, "application/octet-stream", Path.GetFileName(found.Artifact.Path));
+    }
+
+    private static IResult NotFound(string runId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no run {runId}.");
+}
