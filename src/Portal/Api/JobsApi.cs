@@ -9,7 +9,7 @@ namespace Portal.Api;
 
 internal static class JobsApi
 {
-    public const int MaxLogRead = 1024 * 1024;
+    public const int MaxLogRead = 4 * 1024 * 1024;
 
     public static void MapJobsApi(this RouteGroupBuilder api)
     {
@@ -92,6 +92,7 @@ internal static class JobsApi
         submittedBy = job.SubmittedBy,
         submittedAt = job.SubmittedAt,
         exitCode = job.ExitCode,
+        pid = job.ProcessId,
         startedAt = job.StartedAt,
         endedAt = job.EndedAt,
         reason = job.Reason,
