@@ -66,6 +66,7 @@ public static class DependencyInjection
         services.AddSingleton<TrackingStore>();
         services.AddSingleton<RunSearch>();
         services.AddSingleton<RunArtifacts>();
+        services.AddSingleton<MetricSeries>();
 
         services.AddSingleton<LocalJobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalJobRunner>());

@@ -402,6 +402,8 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
             command.CommandText = sql.ToString();
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+
+        await MetricRollups.MergeAsync(db, runId, points, cancellationToken);
     }
 
     private static async Task UpsertSearchValuesAsync(PortalDbContext db, Run run,
@@ -441,7 +443,7 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static void AddParameter(DbCommand command, string name, object? value)
+    internal static void AddParameter(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;

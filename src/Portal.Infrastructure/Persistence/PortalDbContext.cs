@@ -37,6 +37,8 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
 
     public DbSet<MetricPointRow> MetricPoints => Set<MetricPointRow>();
 
+    public DbSet<MetricRollup> MetricRollups => Set<MetricRollup>();
+
     public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
 
     public DbSet<Job> Jobs => Set<Job>();

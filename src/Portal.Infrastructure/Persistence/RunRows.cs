@@ -64,3 +64,38 @@ public sealed class RunArtifact
 
     public DateTime CreatedAt { get; set; }
 }
+
+/// <summary>
+/// A pre-aggregated bucket of a metric series: the first, last, lowest and highest point among the steps
+/// <c>[Bucket &lt;&lt; 4·Level, (Bucket + 1) &lt;&lt; 4·Level)</c>. Kept up to date on every log-batch so a chart of a
+/// million points reads a thousand rows. NaN points are left out (they are gaps).
+/// </summary>
+public sealed class MetricRollup
+{
+    /// <summary>Level k groups 16^k steps; levels 1 to 7 cover steps up to 268 million per bucket.</summary>
+    public const int Levels = 7;
+
+    public string RunId { get; set; } = "";
+
+    public string Key { get; set; } = "";
+
+    public int Level { get; set; }
+
+    public long Bucket { get; set; }
+
+    public long FirstStep { get; set; }
+
+    public double FirstValue { get; set; }
+
+    public long LastStep { get; set; }
+
+    public double LastValue { get; set; }
+
+    public long MinStep { get; set; }
+
+    public double MinValue { get; set; }
+
+    public long MaxStep { get; set; }
+
+    public double MaxValue { get; set; }
+}

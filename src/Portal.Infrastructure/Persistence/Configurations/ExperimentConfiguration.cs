@@ -67,6 +67,18 @@ internal sealed class MetricPointRowConfiguration : IEntityTypeConfiguration<Met
     }
 }
 
+internal sealed class MetricRollupConfiguration : IEntityTypeConfiguration<MetricRollup>
+{
+    public void Configure(EntityTypeBuilder<MetricRollup> builder)
+    {
+        builder.ToTable("MetricRollups");
+        builder.HasKey(r => new { r.RunId, r.Key, r.Level, r.Bucket });
+        builder.Property(r => r.RunId).HasMaxLength(32);
+        builder.Property(r => r.Key).HasMaxLength(TrackingRules.MaxKeyLength);
+        builder.HasOne<Run>().WithMany().HasForeignKey(r => r.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class RunArtifactConfiguration : IEntityTypeConfiguration<RunArtifact>
 {
     public void Configure(EntityTypeBuilder<RunArtifact> builder)

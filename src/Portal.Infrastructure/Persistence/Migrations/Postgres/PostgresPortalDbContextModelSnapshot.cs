@@ -746,6 +746,51 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("MetricPoints", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricRollup", b =>
+                {
+                    b.Property<string>("RunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(250)
+                        .HasColumnType("character varying(250)");
+
+                    b.Property<int>("Level")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Bucket")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("FirstStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("FirstValue")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("LastStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("LastValue")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("MaxStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("MaxValue")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("MinStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("MinValue")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("RunId", "Key", "Level", "Bucket");
+
+                    b.ToTable("MetricRollups", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Infrastructure.Persistence.PortalUser", b =>
                 {
                     b.Property<string>("Id")
@@ -971,6 +1016,15 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricPointRow", b =>
+                {
+                    b.HasOne("Portal.Domain.Experiments.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricRollup", b =>
                 {
                     b.HasOne("Portal.Domain.Experiments.Run", null)
                         .WithMany()

@@ -733,6 +733,51 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("MetricPoints", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricRollup", b =>
+                {
+                    b.Property<string>("RunId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(250)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Level")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Bucket")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("FirstValue")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("LastStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("LastValue")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("MaxStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("MaxValue")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("MinStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("MinValue")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("RunId", "Key", "Level", "Bucket");
+
+                    b.ToTable("MetricRollups", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Infrastructure.Persistence.PortalUser", b =>
                 {
                     b.Property<string>("Id")
@@ -958,6 +1003,15 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricPointRow", b =>
+                {
+                    b.HasOne("Portal.Domain.Experiments.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricRollup", b =>
                 {
                     b.HasOne("Portal.Domain.Experiments.Run", null)
                         .WithMany()

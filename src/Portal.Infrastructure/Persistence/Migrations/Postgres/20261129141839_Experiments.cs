@@ -145,6 +145,34 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "MetricRollups",
+                columns: table => new
+                {
+                    RunId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Key = table.Column<string>(type: "character varying(250)", maxLength: 250, nullable: false),
+                    Level = table.Column<int>(type: "integer", nullable: false),
+                    Bucket = table.Column<long>(type: "bigint", nullable: false),
+                    FirstStep = table.Column<long>(type: "bigint", nullable: false),
+                    FirstValue = table.Column<double>(type: "double precision", nullable: false),
+                    LastStep = table.Column<long>(type: "bigint", nullable: false),
+                    LastValue = table.Column<double>(type: "double precision", nullable: false),
+                    MinStep = table.Column<long>(type: "bigint", nullable: false),
+                    MinValue = table.Column<double>(type: "double precision", nullable: false),
+                    MaxStep = table.Column<long>(type: "bigint", nullable: false),
+                    MaxValue = table.Column<double>(type: "double precision", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MetricRollups", x => new { x.RunId, x.Key, x.Level, x.Bucket });
+                    table.ForeignKey(
+                        name: "FK_MetricRollups_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "RunArtifacts",
                 columns: table => new
                 {
@@ -248,6 +276,9 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "MetricPoints");
+
+            migrationBuilder.DropTable(
+                name: "MetricRollups");
 
             migrationBuilder.DropTable(
                 name: "RunArtifacts");

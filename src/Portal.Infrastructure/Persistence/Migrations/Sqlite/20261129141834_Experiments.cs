@@ -144,6 +144,34 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "MetricRollups",
+                columns: table => new
+                {
+                    RunId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 250, nullable: false),
+                    Level = table.Column<int>(type: "INTEGER", nullable: false),
+                    Bucket = table.Column<long>(type: "INTEGER", nullable: false),
+                    FirstStep = table.Column<long>(type: "INTEGER", nullable: false),
+                    FirstValue = table.Column<double>(type: "REAL", nullable: false),
+                    LastStep = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastValue = table.Column<double>(type: "REAL", nullable: false),
+                    MinStep = table.Column<long>(type: "INTEGER", nullable: false),
+                    MinValue = table.Column<double>(type: "REAL", nullable: false),
+                    MaxStep = table.Column<long>(type: "INTEGER", nullable: false),
+                    MaxValue = table.Column<double>(type: "REAL", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MetricRollups", x => new { x.RunId, x.Key, x.Level, x.Bucket });
+                    table.ForeignKey(
+                        name: "FK_MetricRollups_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "RunArtifacts",
                 columns: table => new
                 {
@@ -247,6 +275,9 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "MetricPoints");
+
+            migrationBuilder.DropTable(
+                name: "MetricRollups");
 
             migrationBuilder.DropTable(
                 name: "RunArtifacts");
