@@ -40,6 +40,7 @@ public static class DependencyInjection
         var portal = configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
         Validate(portal.Datasets, "Portal:Datasets");
         Validate(portal.Jobs, "Portal:Jobs");
+        Validate(portal.Demo, "Portal:Demo");
         var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);
         services.AddSingleton(data);
         services.TryAddSingleton(TimeProvider.System);
@@ -81,6 +82,7 @@ public static class DependencyInjection
         services.AddSingleton<DemoSeeder>();
         services.AddDemoSeedStep<DemoUsersStep>();
         services.AddDemoSeedStep<DemoDatasetsStep>();
+        services.AddDemoSeedStep<DemoExperimentsStep>();
         services.AddHostedService<DemoSeedingWorker>();
         return services;
     }

@@ -68,6 +68,13 @@ public sealed class DemoOptions
 
     /// <summary>Password of every demo user; generated and printed once when unset.</summary>
     public string? Password { get; set; }
+
+    /// <summary>Runs in the generated "credit-risk-history" experiment, to show the runs table at scale.</summary>
+    [Range(0, 1_000_000)]
+    public int GeneratedRuns { get; set; } = 10_000;
+
+    /// <summary>Run the sample training projects as real jobs, so the demo has runs with logs and models.</summary>
+    public bool RunSamples { get; set; } = true;
 }
 
 public sealed class LocalBackendOptions

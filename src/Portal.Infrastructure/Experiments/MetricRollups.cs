@@ -16,6 +16,11 @@ internal static class MetricRollups
 {
     private const int RowsPerStatement = 200;
 
+    private const string Columns = """INSERT INTO "MetricRollups" ("RunId", "Key", "Level", "Bucket", "FirstStep", "FirstValue", "LastStep", "LastValue", "MinStep", "MinValue", "MaxStep", "MaxValue") VALUES """;
+
+    /// <summary>One bucket, merged into what is stored.</summary>
+    public const string Upsert = Columns + "(@r, @k, @l, @b, @fs, @fv, @ls, @lv, @ns, @nv, @xs, @xv)" + Merge;
+
     private const string Merge = """
          ON CONFLICT ("RunId", "Key", "Level", "Bucket") DO UPDATE SET
          "FirstValue" = CASE WHEN excluded."FirstStep" < "MetricRollups"."FirstStep" THEN excluded."FirstValue" ELSE "MetricRollups"."FirstValue" END,
@@ -32,21 +37,7 @@ internal static class MetricRollups
 
     public static async Task MergeAsync(PortalDbContext db, string runId, IReadOnlyList<MetricPoint> points, CancellationToken cancellationToken)
     {
-        var buckets = new Dictionary<(string Key, int Level, long Bucket), Summary>();
-        foreach (var p in points)
-        {
-            if (double.IsNaN(p.Value))
-            {
-                continue;
-            }
-
-            for (var level = 1; level <= MetricRollup.Levels; level++)
-            {
-                var id = (p.Key, level, BucketOf(p.Step, level));
-                buckets[id] = buckets.TryGetValue(id, out var s) ? s.With(p.Step, p.Value) : new Summary(p.Step, p.Value);
-            }
-        }
-
+        var buckets = Summarise(points);
         if (buckets.Count == 0)
         {
             return;
@@ -58,7 +49,7 @@ internal static class MetricRollups
         {
             await using var command = connection.CreateCommand();
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            var sql = new StringBuilder("""INSERT INTO "MetricRollups" ("RunId", "Key", "Level", "Bucket", "FirstStep", "FirstValue", "LastStep", "LastValue", "MinStep", "MinValue", "MaxStep", "MaxValue") VALUES """);
+            var sql = new StringBuilder(Columns);
             TrackingStore.AddParameter(command, "@r", runId);
             var count = Math.Min(RowsPerStatement, rows.Count - start);
             for (var i = 0; i < count; i++)
@@ -83,7 +74,28 @@ internal static class MetricRollups
         }
     }
 
-    private readonly record struct Summary(long FirstStep, double FirstValue, long LastStep, double LastValue, long MinStep, double MinValue, long MaxStep, double MaxValue)
+    /// <summary>The batch's buckets at every level (NaN left out).</summary>
+    public static Dictionary<(string Key, int Level, long Bucket), Summary> Summarise(IReadOnlyList<MetricPoint> points)
+    {
+        var buckets = new Dictionary<(string Key, int Level, long Bucket), Summary>();
+        foreach (var p in points)
+        {
+            if (double.IsNaN(p.Value))
+            {
+                continue;
+            }
+
+            for (var level = 1; level <= MetricRollup.Levels; level++)
+            {
+                var id = (p.Key, level, BucketOf(p.Step, level));
+                buckets[id] = buckets.TryGetValue(id, out var s) ? s.With(p.Step, p.Value) : new Summary(p.Step, p.Value);
+            }
+        }
+
+        return buckets;
+    }
+
+    internal readonly record struct Summary(long FirstStep, double FirstValue, long LastStep, double LastValue, long MinStep, double MinValue, long MaxStep, double MaxValue)
     {
         public Summary(long step, double value)
             : this(step, value, step, value, step, value, step, value)

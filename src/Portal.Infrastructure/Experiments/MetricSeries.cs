@@ -20,9 +20,12 @@ public sealed class MetricSeries(IDbContextFactory<PortalDbContext> dbFactory)
 {
     public const int DefaultMaxPoints = 1000;
 
+    /// <summary>The fewest points a chart may ask for; shorter series are always read raw.</summary>
+    public const int MinMaxPoints = 16;
+
     public async Task<Series> ReadAsync(string runId, string key, long? fromStep, long? toStep, int maxPoints, CancellationToken cancellationToken)
     {
-        maxPoints = Math.Clamp(maxPoints, 16, 10_000);
+        maxPoints = Math.Clamp(maxPoints, MinMaxPoints, 10_000);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var range = db.MetricPoints.AsNoTracking().Where(p => p.RunId == runId && p.Key == key);
         if (fromStep is { } from)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Portal.Domain.Common;
@@ -221,6 +222,61 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Stores finished runs made elsewhere (history imported from another tracking server, generated demo
+    /// data, benchmarks) in one transaction: runs, their search rows, metric points and rollups.
+    /// </summary>
+    public async Task ImportRunsAsync(IReadOnlyList<(Run Run, IReadOnlyList<MetricPoint> History)> runs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        foreach (var (run, _) in runs)
+        {
+            run.ClearDomainEvents(); // history, not news: nothing live to tell
+        }
+
+        // One prepared single-row statement per table, run many times: the fastest way in for thousands of rows
+        // (EF's change tracking of four JSON columns per run cost more than all the rest).
+        var connection = db.Database.GetDbConnection();
+        var tx = db.Database.CurrentTransaction!.GetDbTransaction();
+        await using (var insert = Prepared(connection, tx, RunInsert, "id", "e", "name", "user", "status", "start", "end", "beat", "p", "t", "m", "i"))
+        {
+            foreach (var (run, _) in runs)
+            {
+                await Execute(insert, cancellationToken, run.Id, run.ExperimentId, run.Name, run.UserId, run.Status.ToString(), run.StartTime, run.EndTime, run.HeartbeatAt,
+                    JsonSerializer.Serialize(run.Params, JsonColumn.Options), JsonSerializer.Serialize(run.Tags, JsonColumn.Options),
+                    JsonSerializer.Serialize(run.Metrics, JsonColumn.Options), JsonSerializer.Serialize(run.Inputs, JsonColumn.Options));
+            }
+        }
+
+        await using var values = Prepared(connection, tx, SearchValueInsert, "r", "e", "c", "k", "n", "x");
+        await using var points = Prepared(connection, tx, PointInsert, "r", "k", "s", "t", "v", "n");
+        await using var rollups = Prepared(connection, tx, MetricRollups.Upsert, "r", "k", "l", "b", "fs", "fv", "ls", "lv", "ns", "nv", "xs", "xv");
+        foreach (var (run, history) in runs)
+        {
+            foreach (var (kind, key, number, text) in SearchRows(run, run.Params.Keys, run.Tags.Keys, run.Metrics.Keys))
+            {
+                await Execute(values, cancellationToken, run.Id, run.ExperimentId, (int)kind, key, number, text);
+            }
+
+            foreach (var p in history)
+            {
+                await Execute(points, cancellationToken, run.Id, p.Key, p.Step, p.Timestamp, double.IsNaN(p.Value) ? 0d : p.Value, double.IsNaN(p.Value));
+            }
+
+            // Finished runs get no more points, and series short enough to be read raw need no buckets.
+            var longSeries = history.GroupBy(p => p.Key, StringComparer.Ordinal).Where(g => g.Count() > MetricSeries.MinMaxPoints).SelectMany(g => g).ToList();
+            foreach (var ((key, level, bucket), r) in MetricRollups.Summarise(longSeries))
+            {
+                await Execute(rollups, cancellationToken, run.Id, key, level, bucket, r.FirstStep, r.FirstValue, r.LastStep, r.LastValue, r.MinStep, r.MinValue, r.MaxStep, r.MaxValue);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
     public Task<Run> DeleteTagAsync(string? runId, string? key, Actor actor, CancellationToken cancellationToken) =>
         WithRunAsync(runId, actor, async (run, db) =>
         {
@@ -370,6 +426,43 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
         }
     }
 
+    private const string RunInsert = """
+        INSERT INTO "Runs" ("Id", "ExperimentId", "Name", "UserId", "Status", "StartTime", "EndTime", "HeartbeatAt", "Params", "Tags", "Metrics", "Inputs")
+        VALUES (@id, @e, @name, @user, @status, @start, @end, @beat, @p, @t, @m, @i)
+        """;
+
+    private const string PointColumns = "INSERT INTO \"MetricPoints\" (\"RunId\", \"Key\", \"Step\", \"Timestamp\", \"Value\", \"IsNan\") VALUES ";
+    private const string PointInsert = PointColumns + "(@r, @k, @s, @t, @v, @n) ON CONFLICT DO NOTHING";
+    private const string SearchValueColumns = "INSERT INTO \"RunSearchValues\" (\"RunId\", \"ExperimentId\", \"Kind\", \"Key\", \"Number\", \"Text\") VALUES ";
+    private const string SearchValueUpsert = " ON CONFLICT (\"RunId\", \"Kind\", \"Key\") DO UPDATE SET \"Number\" = excluded.\"Number\", \"Text\" = excluded.\"Text\"";
+    private const string SearchValueInsert = SearchValueColumns + "(@r, @e, @c, @k, @n, @x)" + SearchValueUpsert;
+
+    internal static DbCommand Prepared(DbConnection connection, DbTransaction transaction, string sql, params string[] names)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            AddParameter(command, "@" + name, null);
+        }
+
+        return command;
+    }
+
+    internal static Task Execute(DbCommand command, CancellationToken cancellationToken, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        // SQLite's async calls are synchronous underneath; the plain call saves their overhead per row.
+        cancellationToken.ThrowIfCancellationRequested();
+        command.ExecuteNonQuery();
+        return Task.CompletedTask;
+    }
+
     /// <summary>One multi-row INSERT that skips points already stored (the dedupe key is the table's key).</summary>
     private static async Task InsertPointsAsync(PortalDbContext db, string runId, IReadOnlyList<MetricPoint> points, CancellationToken cancellationToken)
     {
@@ -380,7 +473,7 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
             var count = Math.Min(RowsPerStatement, points.Count - start);
             await using var command = connection.CreateCommand();
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            var sql = new StringBuilder("INSERT INTO \"MetricPoints\" (\"RunId\", \"Key\", \"Step\", \"Timestamp\", \"Value\", \"IsNan\") VALUES ");
+            var sql = new StringBuilder(PointColumns);
             AddParameter(command, "@r", runId);
             for (var i = 0; i < count; i++)
             {
@@ -409,15 +502,7 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
     private static async Task UpsertSearchValuesAsync(PortalDbContext db, Run run,
         IReadOnlyCollection<string> parameters, IReadOnlyCollection<string> tags, IReadOnlyCollection<string> metrics, CancellationToken cancellationToken)
     {
-        var rows = new List<(RunValueKind Kind, string Key, double? Number, string? Text)>();
-        foreach (var key in parameters.Distinct(StringComparer.Ordinal))
-        {
-            var value = run.Params[key];
-            rows.Add((RunValueKind.Param, key, double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n) ? n : null, value));
-        }
-
-        rows.AddRange(tags.Distinct(StringComparer.Ordinal).Where(run.Tags.ContainsKey).Select(key => (RunValueKind.Tag, key, (double?)null, (string?)run.Tags[key])));
-        rows.AddRange(metrics.Distinct(StringComparer.Ordinal).Select(key => (RunValueKind.Metric, key, double.IsNaN(run.Metrics[key].Value) ? null : (double?)run.Metrics[key].Value, (string?)null)));
+        var rows = SearchRows(run, parameters, tags, metrics);
         if (rows.Count == 0)
         {
             return;
@@ -426,7 +511,7 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
         var connection = db.Database.GetDbConnection();
         await using var command = connection.CreateCommand();
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        var sql = new StringBuilder("INSERT INTO \"RunSearchValues\" (\"RunId\", \"ExperimentId\", \"Kind\", \"Key\", \"Number\", \"Text\") VALUES ");
+        var sql = new StringBuilder(SearchValueColumns);
         AddParameter(command, "@r", run.Id);
         AddParameter(command, "@e", run.ExperimentId);
         for (var i = 0; i < rows.Count; i++)
@@ -438,9 +523,24 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
             AddParameter(command, $"@x{i}", rows[i].Text);
         }
 
-        sql.Append(" ON CONFLICT (\"RunId\", \"Kind\", \"Key\") DO UPDATE SET \"Number\" = excluded.\"Number\", \"Text\" = excluded.\"Text\"");
+        sql.Append(SearchValueUpsert);
         command.CommandText = sql.ToString();
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static List<(RunValueKind Kind, string Key, double? Number, string? Text)> SearchRows(Run run,
+        IReadOnlyCollection<string> parameters, IReadOnlyCollection<string> tags, IReadOnlyCollection<string> metrics)
+    {
+        var rows = new List<(RunValueKind Kind, string Key, double? Number, string? Text)>();
+        foreach (var key in parameters.Distinct(StringComparer.Ordinal))
+        {
+            var value = run.Params[key];
+            rows.Add((RunValueKind.Param, key, double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n) ? n : null, value));
+        }
+
+        rows.AddRange(tags.Distinct(StringComparer.Ordinal).Where(run.Tags.ContainsKey).Select(key => (RunValueKind.Tag, key, (double?)null, (string?)run.Tags[key])));
+        rows.AddRange(metrics.Distinct(StringComparer.Ordinal).Select(key => (RunValueKind.Metric, key, double.IsNaN(run.Metrics[key].Value) ? null : (double?)run.Metrics[key].Value, (string?)null)));
+        return rows;
     }
 
     internal static void AddParameter(DbCommand command, string name, object? value)

@@ -14,6 +14,8 @@ internal static class RunsApi
         runs.MapGet("/{runId}", GetAsync).WithSummary("A run: status, params, latest metrics, tags, inputs");
         runs.MapGet("/{runId}/artifacts", ListArtifactsAsync).WithSummary("Files the run produced: [{path, size, hash}]");
         runs.MapGet("/{runId}/artifacts/{**path}", DownloadAsync).WithSummary("The bytes of one artifact");
+        runs.MapGet("/{runId}/metrics/{key}/series", SeriesAsync)
+            .WithSummary("A metric for charts: every point, or at most ~maxPoints (min/max envelope) over the step range");
     }
 
     private static async Task<IResult> GetAsync(string runId, TrackingStore tracking, RunArtifacts artifacts, CancellationToken cancellationToken)
@@ -58,6 +60,22 @@ internal static class RunsApi
         }
 
         return TypedResults.Stream(found.Content, "application/octet-stream", Path.GetFileName(found.Artifact.Path));
+    }
+
+    private static async Task<IResult> SeriesAsync(string runId, string key, MetricSeries series, CancellationToken cancellationToken,
+        long? from = null, long? to = null, int maxPoints = MetricSeries.DefaultMaxPoints)
+    {
+        var result = await series.ReadAsync(runId, key, from, to, maxPoints, cancellationToken);
+        return TypedResults.Ok(new
+        {
+            runId,
+            key,
+            downsampled = result.Downsampled,
+            fromStep = result.FromStep,
+            toStep = result.ToStep,
+            steps = result.Points.Select(p => p.Step),
+            values = result.Points.Select(p => p.Value),
+        });
     }
 
     private static IResult NotFound(string runId) =>

@@ -9,11 +9,13 @@ namespace Portal.UnitTests.Api;
 /// <summary>The MLflow REST contract: shapes, limits and error codes as MLflow's reference gives them.</summary>
 public class MlflowApiTests : IClassFixture<PortalFactory>
 {
+    private readonly PortalFactory _portal;
     private readonly HttpClient _scientist;
     private readonly HttpClient _viewer;
 
     public MlflowApiTests(PortalFactory portal)
     {
+        _portal = portal;
         _scientist = portal.ClientFor("scientist@demo.local");
         _viewer = portal.ClientFor("viewer@demo.local");
     }
@@ -229,6 +231,30 @@ public class MlflowApiTests : IClassFixture<PortalFactory>
         var bad = await PostError("runs/search", new { experiment_ids = new[] { experimentId }, filter = "metrics.auc >> 'x'" }, HttpStatusCode.BadRequest);
         Assert.Equal("INVALID_PARAMETER_VALUE", bad.Code);
         Assert.Contains("Invalid filter", bad.Message);
+    }
+
+    [Fact]
+    public async Task TheGeneratedDemoHistory_IsSearchableLikeAnyOtherRuns()
+    {
+        await _portal.WaitForDemoDataAsync();
+        var experiment = (await Get("experiments/get-by-name?experiment_name=credit-risk-history")).GetProperty("experiment");
+
+        var best = await Post("runs/search", new
+        {
+            experiment_ids = new[] { experiment.GetProperty("experiment_id").GetString() },
+            filter = "params.model_type = 'gbm' and attributes.status = 'FINISHED'",
+            order_by = new[] { "metrics.val_auc DESC" },
+            max_results = 5,
+        });
+
+        var runs = best.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(5, runs.Count);
+        var aucs = runs.Select(r => r.GetProperty("data").GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("key").GetString() == "val_auc").GetProperty("value").GetDouble()).ToList();
+        Assert.Equal(aucs.OrderDescending(), aucs);
+        Assert.All(runs, r => Assert.Equal("gbm", Find(r.GetProperty("data").GetProperty("params"), "model_type")));
+        Assert.All(runs, r => Assert.True(r.GetProperty("info").GetProperty("start_time").GetInt64() < r.GetProperty("info").GetProperty("end_time").GetInt64()));
+        var history = await Get($"metrics/get-history?run_id={runs[0].GetProperty("info").GetProperty("run_id").GetString()}&metric_key=val_auc");
+        Assert.Equal(10, history.GetProperty("metrics").GetArrayLength());
     }
 
     private async Task<(string ExperimentId, string RunId)> NewRunAsync()

@@ -16,6 +16,7 @@ public sealed class InfrastructureBuilder
     {
         _settings["Portal:DataDirectory"] = dataDirectory;
         _settings["Portal:Demo:Password"] = PortalFactory.DemoPassword;
+        _settings["Portal:Demo:GeneratedRuns"] = "100";
     }
 
     public InfrastructureBuilder With(string key, string? value)

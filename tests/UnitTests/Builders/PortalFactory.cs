@@ -28,6 +28,8 @@ public class PortalFactory : WebApplicationFactory<Program>
     {
         _settings["Portal:DataDirectory"] = _data.Path;
         _settings["Portal:Demo:Password"] = DemoPassword;
+        // A small generated history keeps every test portal quick to seed; E2E and the demo use 10,000.
+        _settings["Portal:Demo:GeneratedRuns"] = "100";
     }
 
     public string DataDirectory => _data.Path;

@@ -20,7 +20,7 @@ window.portalCharts = (function () {
   }
 
   return {
-    render: async function (element, data, layout, config) {
+    render: async function (element, data, layout, config, listener) {
       await ensurePlotly();
       if (!element || !element.isConnected) {
         return;
@@ -40,6 +40,17 @@ window.portalCharts = (function () {
       }
       window.Plotly.react(element, data, themed, Object.assign({ responsive: true, displaylogo: false }, config || {}));
       element.dataset.rendered = 'true';
+      // Zooming asks the server for the visible step range again, so downsampled series gain detail.
+      if (listener && !element.portalZoomHooked) {
+        element.portalZoomHooked = true;
+        element.on('plotly_relayout', function (e) {
+          if (e['xaxis.autorange']) {
+            listener.invokeMethodAsync('OnZoom', null, null);
+          } else if (e['xaxis.range[0]'] !== undefined) {
+            listener.invokeMethodAsync('OnZoom', e['xaxis.range[0]'], e['xaxis.range[1]']);
+          }
+        });
+      }
     },
     purge: function (element) {
       // The element may already be gone when a page is left; that is fine.
