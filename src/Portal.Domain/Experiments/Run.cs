@@ -198,13 +198,13 @@ public sealed class Run : Entity
     }
 }
 
-public sealed record RunStatusChanged(string RunId, long ExperimentId, RunStatus Status, DateTime OccurredAt) : IDomainEvent
+public sealed record RunStatusChanged(string RunId, long ExperimentId, RunStatus Status, DateTime OccurredAt) : IRunEvent
 {
     public string Subject => $"run:{RunId}";
 }
 
 /// <summary>New points of <paramref name="Keys"/> were stored for a run; live charts fetch them.</summary>
-public sealed record MetricsLogged(string RunId, long ExperimentId, IReadOnlyList<string> Keys, DateTime OccurredAt) : IDomainEvent
+public sealed record MetricsLogged(string RunId, long ExperimentId, IReadOnlyList<string> Keys, DateTime OccurredAt) : IRunEvent
 {
     public string Subject => $"run:{RunId}";
 }

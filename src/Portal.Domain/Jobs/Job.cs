@@ -183,7 +183,7 @@ public sealed class Job : Entity
     }
 }
 
-public sealed record JobStatusChanged(string JobId, string RunId, long ExperimentId, JobStatus Status, string? Reason, DateTime OccurredAt) : IDomainEvent
+public sealed record JobStatusChanged(string JobId, string RunId, long ExperimentId, JobStatus Status, string? Reason, DateTime OccurredAt) : Experiments.IRunEvent
 {
     public string Subject => $"job:{JobId}";
 }

@@ -5,6 +5,9 @@ using Portal.Infrastructure.Persistence;
 
 namespace Portal.Infrastructure.Experiments;
 
+/// <summary>Keys that runs of an experiment have, by kind.</summary>
+public sealed record RunColumns(IReadOnlyList<string> Metrics, IReadOnlyList<string> Params, IReadOnlyList<string> Tags);
+
 /// <summary>A search over runs: MLflow's filter and order syntax, paged on the server.</summary>
 public sealed record RunQuery(IReadOnlyList<long> ExperimentIds, string? Filter, string? OrderBy, int Skip, int Take, bool CountTotal = false);
 
@@ -48,6 +51,23 @@ public sealed class RunSearch(IDbContextFactory<PortalDbContext> dbFactory)
 
         var loaded = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
         return new Page<Run>([.. ids.Where(loaded.ContainsKey).Select(id => loaded[id])], total);
+    }
+
+    /// <summary>
+    /// The metric, param and tag keys people can show as columns: those of the latest runs (reading every run's
+    /// keys would cost as much as the experiment is large; new keys appear with new runs).
+    /// </summary>
+    public async Task<RunColumns> ColumnsAsync(IReadOnlyList<long> experimentIds, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var latest = await db.Runs.AsNoTracking().Where(r => experimentIds.Contains(r.ExperimentId))
+            .OrderByDescending(r => r.StartTime).Take(500)
+            .Select(r => new { r.Metrics, r.Params, r.Tags }).ToListAsync(cancellationToken);
+        static List<string> Keys(IEnumerable<IEnumerable<string>> keys) => [.. keys.SelectMany(k => k).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        return new RunColumns(
+            Keys(latest.Select(r => r.Metrics.Keys)),
+            Keys(latest.Select(r => r.Params.Keys)),
+            Keys(latest.Select(r => r.Tags.Keys.Where(k => !k.StartsWith("mlflow.", StringComparison.Ordinal)))));
     }
 
     /// <summary>

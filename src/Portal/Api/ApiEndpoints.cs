@@ -29,6 +29,7 @@ public static class ApiEndpoints
         api.MapLineageApi();
         api.MapJobsApi();
         api.MapRunsApi();
+        api.MapExperimentsApi();
         app.MapMlflowApi();
         return app;
     }

@@ -1,0 +1,216 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Domain.Common;
+using Portal.Domain.Experiments;
+using Portal.Domain.Jobs;
+using Portal.Domain.Ports;
+using Portal.Infrastructure.Experiments;
+using Portal.Infrastructure.Jobs;
+using Portal.Infrastructure.Persistence;
+using Portal.Security;
+
+namespace Portal.Features.Experiments;
+
+/// <summary>
+/// One run: metric charts and the log tail stream while it runs (events coalesced to two updates a
+/// second), params, tags, artifacts with download, inputs and system facts.
+/// </summary>
+public sealed partial class RunPage : IDisposable
+{
+    private const int LogKeptChars = 200_000;
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (double? From, double? To)> _zoom = new(StringComparer.Ordinal);
+    private Run? _run;
+    private Job? _job;
+    private string? _experimentName;
+    private bool _missing;
+    private bool _canSubmit;
+    private int _tab;
+    private IEnumerable<string> _chartKeys = [];
+    private IReadOnlyList<RunArtifact> _artifacts = [];
+    private string _log = "";
+    private long _logOffset;
+    private long _logDropped;
+    private string? _message;
+    private IDisposable? _runEvents;
+    private IDisposable? _logEvents;
+
+    [Parameter]
+    public string RunId { get; set; } = "";
+
+    [Inject]
+    private TrackingStore Tracking { get; set; } = default!;
+
+    [Inject]
+    private MetricSeries Series { get; set; } = default!;
+
+    [Inject]
+    private RunArtifacts Artifacts { get; set; } = default!;
+
+    [Inject]
+    private JobService Jobs { get; set; } = default!;
+
+    [Inject]
+    private IWorkspaceBackend Backend { get; set; } = default!;
+
+    [Inject]
+    private IEventBus Bus { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        _canSubmit = JobService.CanSubmit((await AuthenticationState).User.ToActor());
+        _run = await Tracking.FindRunAsync(RunId, _disposed.Token);
+        if (_run is null)
+        {
+            _missing = true;
+            return;
+        }
+
+        _experimentName = (await Tracking.GetExperimentAsync(_run.ExperimentId.ToString(CultureInfo.InvariantCulture), _disposed.Token)).Name;
+        _chartKeys = [.. _run.Metrics.Keys.Order(StringComparer.Ordinal).Take(6)];
+        await RefreshAsync();
+        _runEvents ??= Bus.Subscribe<IRunEvent>(_ => InvokeAsync(async () =>
+        {
+            await RefreshAsync();
+            StateHasChanged();
+        }), e => e.RunId == RunId, TimeSpan.FromMilliseconds(500));
+        _logEvents ??= Bus.Subscribe<JobLogGrew>(_ => InvokeAsync(async () =>
+        {
+            await ReadLogAsync();
+            StateHasChanged();
+        }), e => e.RunId == RunId, TimeSpan.FromMilliseconds(500));
+    }
+
+    private async Task RefreshAsync()
+    {
+        _run = await Tracking.FindRunAsync(RunId, _disposed.Token) ?? _run;
+        _job = await Jobs.FindByRunAsync(RunId, _disposed.Token);
+        if (_run is not null && !_chartKeys.Any() && _run.Metrics.Count > 0)
+        {
+            _chartKeys = [.. _run.Metrics.Keys.Order(StringComparer.Ordinal).Take(6)];
+        }
+
+        _artifacts = await Artifacts.ListAsync(RunId, null, _disposed.Token);
+        await ReloadChartsAsync();
+        await ReadLogAsync();
+    }
+
+    private async Task ReloadChartsAsync()
+    {
+        foreach (var key in _chartKeys)
+        {
+            var (from, to) = _zoom.GetValueOrDefault(key);
+            _series[key] = await Series.ReadAsync(RunId, key, from is null ? null : (long)Math.Floor(from.Value), to is null ? null : (long)Math.Ceiling(to.Value), MetricSeries.DefaultMaxPoints, _disposed.Token);
+        }
+    }
+
+    private async Task ZoomAsync(string key, (double? From, double? To) range)
+    {
+        _zoom[key] = range;
+        var (from, to) = range;
+        _series[key] = await Series.ReadAsync(RunId, key, from is null ? null : (long)Math.Floor(from.Value), to is null ? null : (long)Math.Ceiling(to.Value), MetricSeries.DefaultMaxPoints, _disposed.Token);
+        StateHasChanged();
+    }
+
+    private async Task ReadLogAsync()
+    {
+        if (_job is null)
+        {
+            return;
+        }
+
+        // Read what is new since the last read; keep the tail on screen.
+        for (var i = 0; i < 8; i++)
+        {
+            var chunk = await Backend.ReadLogAsync(_job.Id, _logOffset, 256 * 1024, _disposed.Token);
+            _logDropped = chunk.DroppedBytes;
+            if (chunk.NextOffset == _logOffset)
+            {
+                break;
+            }
+
+            _logOffset = chunk.NextOffset;
+            _log += chunk.Text;
+        }
+
+        if (_log.Length > LogKeptChars)
+        {
+            _log = "…\n" + _log[^LogKeptChars..];
+        }
+    }
+
+    private async Task CancelAsync()
+    {
+        if (_job is null)
+        {
+            return;
+        }
+
+        var (_, message) = await Jobs.CancelAsync(_job.Id, (await AuthenticationState).User.ToActor(), _disposed.Token);
+        _message = message;
+        await RefreshAsync();
+    }
+
+    private object[] Trace(string key)
+    {
+        var series = _series.GetValueOrDefault(key);
+        return
+        [
+            new
+            {
+                x = series?.Points.Select(p => p.Step) ?? [],
+                y = series?.Points.Select(p => p.Value) ?? [],
+                type = "scattergl",
+                mode = series?.Points.Count == 1 ? "markers" : "lines",
+                name = key,
+                connectgaps = false,
+            },
+        ];
+    }
+
+    private static object ChartLayout(string key) => new
+    {
+        xaxis = new { title = new { text = "step" } },
+        yaxis = new { title = new { text = key } },
+        showlegend = false,
+    };
+
+    private IEnumerable<(string, string)> SystemRows()
+    {
+        if (_run is null)
+        {
+            yield break;
+        }
+
+        yield return ("Run id", _run.Id);
+        yield return ("Duration", RunFormat.Duration(_run));
+        yield return ("Ended", _run.EndTime?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "—");
+        if (_job is { } job)
+        {
+            yield return ("Job", $"{job.Id} ({job.Status})");
+            yield return ("Command", job.Command);
+            yield return ("Compute", job.Compute);
+            yield return ("Exit code", job.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "—");
+            if (job.Reason is { } reason)
+            {
+                yield return ("Reason", reason);
+            }
+        }
+
+        // Local CPU jobs have no GPU; GPU-seconds come from GPU telemetry when a run's host reports it.
+        yield return ("GPU-seconds", _run.Metrics.TryGetValue("system.gpu_seconds", out var gpu) ? RunFormat.Number(gpu.Value) : "not measured (no GPU telemetry for this run)");
+    }
+
+    public void Dispose()
+    {
+        _runEvents?.Dispose();
+        _logEvents?.Dispose();
+        _disposed.Cancel();
+        _disposed.Dispose();
+    }
+}
