@@ -73,6 +73,8 @@ public static class DependencyInjection
         services.AddHostedService(sp => sp.GetRequiredService<LocalJobRunner>());
         services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
         services.AddSingleton<JobService>();
+        services.AddSingleton<SweepService>();
+        services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
         services.AddSingleton<RunWatchdog>();
         services.AddHostedService(sp => sp.GetRequiredService<RunWatchdog>());
         services.AddHealthChecks()

@@ -71,6 +71,55 @@ public sealed partial class JobService(
             throw new NotPermittedException("Only data scientists and administrators can submit jobs.");
         }
 
+        var (experimentName, codeFolder, inputs, parameters, timeout) = await CheckAsync(request, cancellationToken);
+        var experiment = await tracking.GetOrCreateExperimentAsync(experimentName!, actor, cancellationToken);
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["mlflow.source.type"] = "JOB",
+            ["mlflow.source.name"] = request.Command!.Trim(),
+            ["portal.compute"] = "local",
+        };
+        if (request.ParentRunId is { } parent)
+        {
+            tags[TrackingRules.ParentRunTag] = parent;
+        }
+
+        if (codeFolder is not null)
+        {
+            tags["portal.codePath"] = request.CodePath!.Trim().Trim('/');
+        }
+
+        var run = await tracking.CreateRunAsync(experiment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), request.RunName, null, tags, actor, cancellationToken);
+        // Params given at submission are the run's params from the start; the script may log them again (same value).
+        await tracking.LogBatchAsync(run.Id, [], [.. parameters.Select(p => new KeyValuePair<string?, string?>(p.Key, p.Value ?? ""))], [], actor, cancellationToken);
+        if (inputs.Count > 0)
+        {
+            await tracking.AddInputsAsync(run.Id, inputs.Values, actor, cancellationToken);
+        }
+
+        var job = Job.Submit(run.Id, experiment.Id, request.Command!, codeFolder is null ? null : request.CodePath!.Trim().Trim('/'),
+            inputs, parameters.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal), timeout, actor, time, request.SweepId);
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            db.Jobs.Add(job);
+            foreach (var reference in inputs.Values.Distinct(StringComparer.Ordinal))
+            {
+                db.LineageEdges.Add(LineageEdge.Record(ArtifactRef.Parse(reference), ArtifactRef.Run(run.Id), LineageRelation.Consumed, actor, time, "job"));
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await backend.SubmitAsync(job.Id, cancellationToken);
+        return job;
+    }
+
+    /// <summary>Everything a person can get wrong in a request, checked before anything is written.</summary>
+    /// <exception cref="JobRequestException">What is wrong, per field.</exception>
+    public async Task<(string Experiment, string? CodeFolder, Dictionary<string, string> Inputs, IReadOnlyDictionary<string, string> Params, TimeSpan Timeout)> CheckAsync(
+        JobRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         var errors = new FieldErrors();
         var experimentName = request.Experiment?.Trim();
         if (string.IsNullOrEmpty(experimentName))
@@ -119,46 +168,8 @@ public sealed partial class JobService(
             throw new JobRequestException(errors);
         }
 
-        var experiment = await tracking.GetOrCreateExperimentAsync(experimentName!, actor, cancellationToken);
-        var tags = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["mlflow.source.type"] = "JOB",
-            ["mlflow.source.name"] = request.Command!.Trim(),
-            ["portal.compute"] = "local",
-        };
-        if (request.ParentRunId is { } parent)
-        {
-            tags[TrackingRules.ParentRunTag] = parent;
-        }
+        return (experimentName!, codeFolder, inputs, parameters, timeout);
 
-        if (codeFolder is not null)
-        {
-            tags["portal.codePath"] = request.CodePath!.Trim().Trim('/');
-        }
-
-        var run = await tracking.CreateRunAsync(experiment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), request.RunName, null, tags, actor, cancellationToken);
-        // Params given at submission are the run's params from the start; the script may log them again (same value).
-        await tracking.LogBatchAsync(run.Id, [], [.. parameters.Select(p => new KeyValuePair<string?, string?>(p.Key, p.Value ?? ""))], [], actor, cancellationToken);
-        if (inputs.Count > 0)
-        {
-            await tracking.AddInputsAsync(run.Id, inputs.Values, actor, cancellationToken);
-        }
-
-        var job = Job.Submit(run.Id, experiment.Id, request.Command!, codeFolder is null ? null : request.CodePath!.Trim().Trim('/'),
-            inputs, parameters.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal), timeout, actor, time, request.SweepId);
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
-        {
-            db.Jobs.Add(job);
-            foreach (var reference in inputs.Values.Distinct(StringComparer.Ordinal))
-            {
-                db.LineageEdges.Add(LineageEdge.Record(ArtifactRef.Parse(reference), ArtifactRef.Run(run.Id), LineageRelation.Consumed, actor, time, "job"));
-            }
-
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        await backend.SubmitAsync(job.Id, cancellationToken);
-        return job;
     }
 
     public async Task<Job?> FindAsync(string jobId, CancellationToken cancellationToken)

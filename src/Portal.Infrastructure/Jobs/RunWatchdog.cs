@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Domain.Experiments;
 using Portal.Domain.Jobs;
+using Portal.Domain.Sweeps;
 using Portal.Infrastructure.Configuration;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Persistence;
@@ -35,6 +36,7 @@ public sealed partial class RunWatchdog(
             lost = await db.Runs.AsNoTracking()
                 .Where(r => r.Status == RunStatus.Running && r.HeartbeatAt < cutoff)
                 .Where(r => !db.Jobs.Any(j => j.RunId == r.Id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running)))
+                .Where(r => !db.Sweeps.Any(s => s.ParentRunId == r.Id && s.Status == SweepStatus.Running))
                 .Select(r => r.Id).Take(1000).ToListAsync(cancellationToken);
         }
 

@@ -30,6 +30,7 @@ public static class ApiEndpoints
         api.MapJobsApi();
         api.MapRunsApi();
         api.MapExperimentsApi();
+        api.MapSweepsApi();
         app.MapMlflowApi();
         return app;
     }
