@@ -172,6 +172,16 @@ public sealed partial class JobService(
 
     }
 
+    /// <summary>Dataset versions a job can take as inputs, newest first.</summary>
+    public async Task<IReadOnlyList<string>> InputChoicesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var versions = await db.DatasetVersions.AsNoTracking()
+            .Join(db.Datasets.AsNoTracking(), v => v.DatasetId, d => d.Id, (v, d) => new { d.Name, v.Number, v.CreatedAt })
+            .OrderByDescending(v => v.CreatedAt).Take(500).ToListAsync(cancellationToken);
+        return [.. versions.Select(v => ArtifactRef.Dataset(v.Name, v.Number).ToString())];
+    }
+
     public async Task<Job?> FindAsync(string jobId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -39,11 +39,11 @@ public class NavigationTests(PortalServer portal)
         var shell = new ShellPage(page);
         await shell.GotoAsync("/");
 
-        await shell.Navigation.GetByText("Experiments").ClickAsync();
+        await shell.Navigation.GetByText("Models").ClickAsync();
 
-        await page.WaitForURLAsync("**/experiments");
-        await Assertions.Expect(shell.Heading).ToHaveTextAsync("Experiments");
+        await page.WaitForURLAsync("**/models");
+        await Assertions.Expect(shell.Heading).ToHaveTextAsync("Models");
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("not built yet");
-        await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Experiments");
+        await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Models");
     }
 }

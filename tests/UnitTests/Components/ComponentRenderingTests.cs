@@ -27,11 +27,11 @@ public class ComponentRenderingTests : IAsyncLifetime
     [Fact]
     public async Task NotBuiltYet_SaysPlainlyWhereTheAreaIsPlanned_AndShowsNoData()
     {
-        var html = await RenderAsync<NotBuiltYet>(new() { [nameof(NotBuiltYet.Area)] = PortalAreas.ByKey("experiments") });
+        var html = await RenderAsync<NotBuiltYet>(new() { [nameof(NotBuiltYet.Area)] = PortalAreas.ByKey("models") });
 
-        Assert.Contains("<h1>Experiments</h1>", html);
+        Assert.Contains("<h1>Models</h1>", html);
         Assert.Contains("not built yet", html);
-        Assert.Contains("issue 4 (Experiments)", html);
+        Assert.Contains("issue 5", html);
         Assert.DoesNotContain("<table", html);
     }
 

@@ -1,0 +1,98 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Domain.Experiments;
+using Portal.Domain.Ports;
+using Portal.Domain.Sweeps;
+using Portal.Infrastructure.Jobs;
+using Portal.Security;
+
+namespace Portal.Features.Jobs;
+
+/// <summary>A sweep's trials ranked live by the objective, with the objective per trial and param importance.</summary>
+public sealed partial class SweepPage : IDisposable
+{
+    private readonly CancellationTokenSource _disposed = new();
+    private Sweep? _sweep;
+    private List<SweepTrial> _trials = [];
+    private IReadOnlyList<ParamImportance> _importance = [];
+    private bool _loaded;
+    private bool _canSubmit;
+    private IDisposable? _subscription;
+
+    [Parameter]
+    public string SweepId { get; set; } = "";
+
+    [Inject]
+    private SweepService Sweeps { get; set; } = default!;
+
+    [Inject]
+    private IEventBus Bus { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    private int Finished => _trials.Count(t => t.Run.Status.IsTerminal());
+
+    protected override async Task OnParametersSetAsync()
+    {
+        _canSubmit = JobService.CanSubmit((await AuthenticationState).User.ToActor());
+        await LoadAsync();
+        _subscription ??= Bus.Subscribe<IRunEvent>(_ => InvokeAsync(async () =>
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }), e => _sweep is not null && e.ExperimentId == _sweep.ExperimentId, TimeSpan.FromSeconds(1));
+    }
+
+    private async Task LoadAsync()
+    {
+        _sweep = await Sweeps.FindAsync(SweepId, _disposed.Token);
+        _loaded = true;
+        if (_sweep is not null)
+        {
+            _trials = [.. await Sweeps.TrialsAsync(_sweep, _disposed.Token)];
+            _importance = SweepService.Importance(_sweep, _trials);
+        }
+    }
+
+    private async Task CancelAsync()
+    {
+        await Sweeps.CancelAsync(SweepId, (await AuthenticationState).User.ToActor(), _disposed.Token);
+        await LoadAsync();
+    }
+
+    private object[] ObjectiveTrace()
+    {
+        var ordered = _trials.OrderBy(t => t.Run.StartTime).ToList();
+        return
+        [
+            new
+            {
+                x = Enumerable.Range(1, ordered.Count),
+                y = ordered.Select(t => t.Objective),
+                text = ordered.Select(t => t.Run.Name),
+                type = "scatter",
+                mode = "markers",
+                marker = new { size = 10 },
+            },
+        ];
+    }
+
+    private object[] ImportanceTrace() =>
+    [
+        new
+        {
+            x = _importance.Select(i => i.Importance),
+            y = _importance.Select(i => i.Param),
+            type = "bar",
+            orientation = "h",
+        },
+    ];
+
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _disposed.Cancel();
+        _disposed.Dispose();
+    }
+}
