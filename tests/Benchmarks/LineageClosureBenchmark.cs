@@ -158,7 +158,7 @@ internal static class LineageClosureBenchmark
         await context.Database.ExecuteSqlRawAsync("ANALYZE");
     }
 
-    private static async Task<ServiceProvider> StartAsync(string folder, string? postgres)
+    internal static async Task<ServiceProvider> StartAsync(string folder, string? postgres)
     {
         var settings = new Dictionary<string, string?>
         {

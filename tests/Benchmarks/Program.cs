@@ -11,16 +11,31 @@ switch (name)
     case "lineage-closure":
         await LineageClosureBenchmark.RunAsync(options);
         break;
+    case "tracking-ingest":
+        await TrackingBenchmark.IngestAsync(options);
+        break;
+    case "runs-search":
+        await TrackingBenchmark.SearchAsync(options);
+        break;
+    case "metric-history":
+        await TrackingBenchmark.HistoryAsync(options);
+        break;
     case "all":
         await DatasetIngestBenchmark.RunAsync(options);
         await LineageClosureBenchmark.RunAsync(options);
+        await TrackingBenchmark.IngestAsync(options);
+        await TrackingBenchmark.SearchAsync(options);
+        await TrackingBenchmark.HistoryAsync(options);
         break;
     default:
         Console.WriteLine("""
             usage: dotnet run -c Release -- <benchmark> [options]
               dataset-ingest   [--rows 10000000] [--csv file] [--keep] [--no-pandas]   ingest + profile + validate a generated CSV, against pandas
               lineage-closure  [--nodes 100000] [--queries 500]  upstream/downstream closure on a generated graph
-              all              both
+              tracking-ingest  [--batches 500]  MLflow log-batch of 1,000-point batches into one run
+              runs-search      [--runs 100000] [--queries 200]  search 100k runs (20 metrics, 20 params) by metric, filter, page
+              metric-history   [--points 1000000] [--reads 100]  a 1M-point series read for a chart (≤ 1,000 points)
+              all              every benchmark
             """);
         Environment.ExitCode = 2;
         break;

@@ -98,6 +98,15 @@ public sealed class PortalServer : IAsyncLifetime
     }
 
     /// <summary>A new browser context with no session.</summary>
+    /// <summary>An HTTP client speaking the portal's APIs as <paramref name="userName"/> (Basic auth), as scripts do.</summary>
+    public HttpClient ApiClient(string userName)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{userName}:{DemoPassword}")));
+        return http;
+    }
+
     public Task<IBrowserContext> AnonymousContextAsync() => NewContextAsync(new BrowserNewContextOptions());
 
     public async Task DisposeAsync()
@@ -212,13 +221,29 @@ public sealed class PortalServer : IAsyncLifetime
             using var response = await http.GetAsync($"{BaseUrl}/api/v1/datasets/credit-risk/versions/2");
             if (response.StatusCode == HttpStatusCode.OK)
             {
-                return;
+                break;
             }
 
             await Task.Delay(250);
         }
 
-        throw new TimeoutException($"The demo datasets were not seeded within 90 s:\n{ServerLog}");
+        // The demo's sample jobs (real training runs) and its generated history come next.
+        deadline = DateTime.UtcNow.AddSeconds(180);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var jobs = await http.GetAsync($"{BaseUrl}/api/v1/jobs?take=20");
+            var text = jobs.StatusCode == HttpStatusCode.OK ? await jobs.Content.ReadAsStringAsync() : "";
+            using var history = await http.GetAsync($"{BaseUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=credit-risk-history");
+            if (text.Contains("\"Completed\"", StringComparison.Ordinal) && !text.Contains("\"Queued\"", StringComparison.Ordinal)
+                && !text.Contains("\"Running\"", StringComparison.Ordinal) && history.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"The demo data (datasets, sample jobs, run history) was not seeded in time:\n{ServerLog}");
     }
 
     private void Append(string? line)
