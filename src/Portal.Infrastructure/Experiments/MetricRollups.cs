@@ -14,7 +14,7 @@ namespace Portal.Infrastructure.Experiments;
 /// </summary>
 internal static class MetricRollups
 {
-    private const int RowsPerStatement = 200;
+    private const int RowsPerStatement = 500;
 
     private const string Columns = """INSERT INTO "MetricRollups" ("RunId", "Key", "Level", "Bucket", "FirstStep", "FirstValue", "LastStep", "LastValue", "MinStep", "MinValue", "MaxStep", "MaxValue") VALUES """;
 
@@ -50,23 +50,18 @@ internal static class MetricRollups
             await using var command = connection.CreateCommand();
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
             var sql = new StringBuilder(Columns);
+            var keys = new SqlKeys(command);
             TrackingStore.AddParameter(command, "@r", runId);
             var count = Math.Min(RowsPerStatement, rows.Count - start);
             for (var i = 0; i < count; i++)
             {
                 var ((key, level, bucket), s) = rows[start + i];
-                sql.Append(i > 0 ? "," : "").Append(CultureInfo.InvariantCulture, $"(@r, @k{i}, @l{i}, @b{i}, @fs{i}, @fv{i}, @ls{i}, @lv{i}, @ns{i}, @nv{i}, @xs{i}, @xv{i})");
-                TrackingStore.AddParameter(command, $"@k{i}", key);
-                TrackingStore.AddParameter(command, $"@l{i}", level);
-                TrackingStore.AddParameter(command, $"@b{i}", bucket);
-                TrackingStore.AddParameter(command, $"@fs{i}", s.FirstStep);
-                TrackingStore.AddParameter(command, $"@fv{i}", s.FirstValue);
-                TrackingStore.AddParameter(command, $"@ls{i}", s.LastStep);
-                TrackingStore.AddParameter(command, $"@lv{i}", s.LastValue);
-                TrackingStore.AddParameter(command, $"@ns{i}", s.MinStep);
-                TrackingStore.AddParameter(command, $"@nv{i}", s.MinValue);
-                TrackingStore.AddParameter(command, $"@xs{i}", s.MaxStep);
-                TrackingStore.AddParameter(command, $"@xv{i}", s.MaxValue);
+                sql.Append(i > 0 ? ",(@r," : "(@r,").Append(keys.Of(key)).Append(',')
+                    .Append(level.ToString(CultureInfo.InvariantCulture)).Append(',').Append(bucket.ToString(CultureInfo.InvariantCulture)).Append(',')
+                    .Append(s.FirstStep.ToString(CultureInfo.InvariantCulture)).Append(',').Append(SqlKeys.Number(command, s.FirstValue)).Append(',')
+                    .Append(s.LastStep.ToString(CultureInfo.InvariantCulture)).Append(',').Append(SqlKeys.Number(command, s.LastValue)).Append(',')
+                    .Append(s.MinStep.ToString(CultureInfo.InvariantCulture)).Append(',').Append(SqlKeys.Number(command, s.MinValue)).Append(',')
+                    .Append(s.MaxStep.ToString(CultureInfo.InvariantCulture)).Append(',').Append(SqlKeys.Number(command, s.MaxValue)).Append(')');
             }
 
             command.CommandText = sql.Append(Merge).ToString();

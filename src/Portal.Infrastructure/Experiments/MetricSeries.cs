@@ -51,29 +51,37 @@ public sealed class MetricSeries(IDbContextFactory<PortalDbContext> dbFactory)
         var first = few[0].Step;
         var last = await range.MaxAsync(p => p.Step, cancellationToken);
         var buckets = Math.Max(1, maxPoints / 4);
+        // The finest level that needs at most 4× the buckets drawn; groups of its buckets are then merged in
+        // memory, so a zoom gets close to maxPoints points rather than a 16× coarser level's few.
         var level = 1;
-        while (level < MetricRollup.Levels && MetricRollups.BucketOf(last, level) - MetricRollups.BucketOf(first, level) + 1 > buckets)
+        while (level < MetricRollup.Levels && MetricRollups.BucketOf(last, level) - MetricRollups.BucketOf(first, level) + 1 > buckets * 4)
         {
             level++;
         }
 
         var fromBucket = MetricRollups.BucketOf(first, level);
         var toBucket = MetricRollups.BucketOf(last, level);
+        var group = Math.Max(1, (toBucket - fromBucket + buckets) / buckets);
         var rows = await db.MetricRollups.AsNoTracking()
             .Where(r => r.RunId == runId && r.Key == key && r.Level == level && r.Bucket >= fromBucket && r.Bucket <= toBucket)
-            .OrderBy(r => r.Bucket).Take(buckets * 2)
+            .OrderBy(r => r.Bucket).Take(buckets * 8)
             .ToListAsync(cancellationToken);
-        var points = new List<SeriesPoint>(rows.Count * 4);
-        long? previousBucket = null;
-        foreach (var r in rows)
+        var points = new List<SeriesPoint>(Math.Min(rows.Count, buckets) * 4);
+        long? previous = null;
+        foreach (var merged in rows.GroupBy(r => (r.Bucket - fromBucket) / group))
         {
-            if (previousBucket is { } p && r.Bucket > p + 1)
+            if (previous is { } p && merged.Key > p + 1)
             {
-                points.Add(new SeriesPoint(r.FirstStep - 1, null)); // buckets with only NaN or nothing: a gap
+                points.Add(new SeriesPoint(merged.Min(r => r.FirstStep) - 1, null)); // buckets with only NaN or nothing: a gap
             }
 
-            previousBucket = r.Bucket;
-            var corners = new[] { (r.FirstStep, r.FirstValue), (r.MinStep, r.MinValue), (r.MaxStep, r.MaxValue), (r.LastStep, r.LastValue) }
+            previous = merged.Key;
+            var inRange = merged.ToList();
+            var firstRow = inRange[0];
+            var lastRow = inRange[^1];
+            var min = inRange.MinBy(r => r.MinValue)!;
+            var max = inRange.MaxBy(r => r.MaxValue)!;
+            var corners = new[] { (firstRow.FirstStep, firstRow.FirstValue), (min.MinStep, min.MinValue), (max.MaxStep, max.MaxValue), (lastRow.LastStep, lastRow.LastValue) }
                 .Where(c => c.Item1 >= first && c.Item1 <= last)
                 .DistinctBy(c => c.Item1).OrderBy(c => c.Item1);
             points.AddRange(corners.Select(c => new SeriesPoint(c.Item1, c.Item2)));

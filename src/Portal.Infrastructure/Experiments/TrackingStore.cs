@@ -466,6 +466,8 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
     /// <summary>One multi-row INSERT that skips points already stored (the dedupe key is the table's key).</summary>
     private static async Task InsertPointsAsync(PortalDbContext db, string runId, IReadOnlyList<MetricPoint> points, CancellationToken cancellationToken)
     {
+        // Numbers go into the SQL as literals and only the run id and keys as parameters: SQLite looks each
+        // named parameter up by a linear scan, so thousands of parameters per statement cost more than the insert.
         const int RowsPerStatement = 500;
         var connection = db.Database.GetDbConnection();
         for (var start = 0; start < points.Count; start += RowsPerStatement)
@@ -473,22 +475,17 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
             var count = Math.Min(RowsPerStatement, points.Count - start);
             await using var command = connection.CreateCommand();
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            var sql = new StringBuilder(PointColumns);
+            var sql = new StringBuilder(PointColumns, 64 * count);
+            var keys = new SqlKeys(command);
             AddParameter(command, "@r", runId);
             for (var i = 0; i < count; i++)
             {
                 var p = points[start + i];
-                if (i > 0)
-                {
-                    sql.Append(',');
-                }
-
-                sql.Append(CultureInfo.InvariantCulture, $"(@r, @k{i}, @s{i}, @t{i}, @v{i}, @n{i})");
-                AddParameter(command, $"@k{i}", p.Key);
-                AddParameter(command, $"@s{i}", p.Step);
-                AddParameter(command, $"@t{i}", p.Timestamp);
-                AddParameter(command, $"@v{i}", double.IsNaN(p.Value) ? 0d : p.Value);
-                AddParameter(command, $"@n{i}", double.IsNaN(p.Value));
+                sql.Append(i > 0 ? ",(@r," : "(@r,").Append(keys.Of(p.Key)).Append(',')
+                    .Append(p.Step.ToString(CultureInfo.InvariantCulture)).Append(',')
+                    .Append(p.Timestamp.ToString(CultureInfo.InvariantCulture)).Append(',')
+                    .Append(SqlKeys.Number(command, double.IsNaN(p.Value) ? 0d : p.Value)).Append(',')
+                    .Append(double.IsNaN(p.Value) ? "TRUE)" : "FALSE)");
             }
 
             sql.Append(" ON CONFLICT DO NOTHING");
@@ -558,6 +555,39 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
 public sealed record ExperimentSummary(Experiment Experiment, int Runs, DateTime? LastRunAt);
 
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total);
+
+/// <summary>
+/// Parameters for the few strings of a bulk statement (metric keys repeat), and literals for its numbers;
+/// non-finite numbers, which have no portable literal, become parameters.
+/// </summary>
+internal sealed class SqlKeys(DbCommand command)
+{
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+
+    public string Of(string key)
+    {
+        if (!_names.TryGetValue(key, out var name))
+        {
+            name = $"@k{_names.Count.ToString(CultureInfo.InvariantCulture)}";
+            _names[key] = name;
+            TrackingStore.AddParameter(command, name, key);
+        }
+
+        return name;
+    }
+
+    public static string Number(DbCommand command, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            return value.ToString("R", CultureInfo.InvariantCulture);
+        }
+
+        var name = $"@x{command.Parameters.Count.ToString(CultureInfo.InvariantCulture)}";
+        TrackingStore.AddParameter(command, name, value);
+        return name;
+    }
+}
 
 /// <summary>MLflow's opaque page tokens; ours carry an offset.</summary>
 public static class PageToken

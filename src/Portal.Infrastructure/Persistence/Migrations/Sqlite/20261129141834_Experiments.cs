@@ -121,55 +121,26 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
-            migrationBuilder.CreateTable(
-                name: "MetricPoints",
-                columns: table => new
-                {
-                    RunId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Key = table.Column<string>(type: "TEXT", maxLength: 250, nullable: false),
-                    Step = table.Column<long>(type: "INTEGER", nullable: false),
-                    Timestamp = table.Column<long>(type: "INTEGER", nullable: false),
-                    Value = table.Column<double>(type: "REAL", nullable: false),
-                    IsNan = table.Column<bool>(type: "INTEGER", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_MetricPoints", x => new { x.RunId, x.Key, x.Step, x.Timestamp, x.Value, x.IsNan });
-                    table.ForeignKey(
-                        name: "FK_MetricPoints_Runs_RunId",
-                        column: x => x.RunId,
-                        principalTable: "Runs",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
+            // Points and rollups are stored only in their primary-key b-tree (WITHOUT ROWID): every write and
+            // every history read goes by that key, and a second copy of each row would halve the ingest rate.
+            migrationBuilder.Sql("""
+                CREATE TABLE "MetricPoints" (
+                    "RunId" TEXT NOT NULL, "Key" TEXT NOT NULL, "Step" INTEGER NOT NULL, "Timestamp" INTEGER NOT NULL,
+                    "Value" REAL NOT NULL, "IsNan" INTEGER NOT NULL,
+                    CONSTRAINT "PK_MetricPoints" PRIMARY KEY ("RunId", "Key", "Step", "Timestamp", "Value", "IsNan"),
+                    CONSTRAINT "FK_MetricPoints_Runs_RunId" FOREIGN KEY ("RunId") REFERENCES "Runs" ("Id") ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                """);
 
-            migrationBuilder.CreateTable(
-                name: "MetricRollups",
-                columns: table => new
-                {
-                    RunId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Key = table.Column<string>(type: "TEXT", maxLength: 250, nullable: false),
-                    Level = table.Column<int>(type: "INTEGER", nullable: false),
-                    Bucket = table.Column<long>(type: "INTEGER", nullable: false),
-                    FirstStep = table.Column<long>(type: "INTEGER", nullable: false),
-                    FirstValue = table.Column<double>(type: "REAL", nullable: false),
-                    LastStep = table.Column<long>(type: "INTEGER", nullable: false),
-                    LastValue = table.Column<double>(type: "REAL", nullable: false),
-                    MinStep = table.Column<long>(type: "INTEGER", nullable: false),
-                    MinValue = table.Column<double>(type: "REAL", nullable: false),
-                    MaxStep = table.Column<long>(type: "INTEGER", nullable: false),
-                    MaxValue = table.Column<double>(type: "REAL", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_MetricRollups", x => new { x.RunId, x.Key, x.Level, x.Bucket });
-                    table.ForeignKey(
-                        name: "FK_MetricRollups_Runs_RunId",
-                        column: x => x.RunId,
-                        principalTable: "Runs",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
+            migrationBuilder.Sql("""
+                CREATE TABLE "MetricRollups" (
+                    "RunId" TEXT NOT NULL, "Key" TEXT NOT NULL, "Level" INTEGER NOT NULL, "Bucket" INTEGER NOT NULL,
+                    "FirstStep" INTEGER NOT NULL, "FirstValue" REAL NOT NULL, "LastStep" INTEGER NOT NULL, "LastValue" REAL NOT NULL,
+                    "MinStep" INTEGER NOT NULL, "MinValue" REAL NOT NULL, "MaxStep" INTEGER NOT NULL, "MaxValue" REAL NOT NULL,
+                    CONSTRAINT "PK_MetricRollups" PRIMARY KEY ("RunId", "Key", "Level", "Bucket"),
+                    CONSTRAINT "FK_MetricRollups_Runs_RunId" FOREIGN KEY ("RunId") REFERENCES "Runs" ("Id") ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                """);
 
             migrationBuilder.CreateTable(
                 name: "RunArtifacts",
