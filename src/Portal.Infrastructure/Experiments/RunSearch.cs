@@ -18,14 +18,15 @@ public sealed record RunQuery(IReadOnlyList<long> ExperimentIds, string? Filter,
 /// </summary>
 public sealed class RunSearch(IDbContextFactory<PortalDbContext> dbFactory)
 {
-    public const int MaxPageSize = 1000;
+    /// <summary>The most runs one search returns (CSV export); MLflow's own API caps max_results at 50,000.</summary>
+    public const int MaxResults = 100_000;
 
     public async Task<Page<Run>> SearchAsync(RunQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Take is < 1 or > 50_000)
+        if (query.Take is < 1 or > MaxResults)
         {
-            throw TrackingException.Invalid($"Invalid value {query.Take} for parameter 'max_results' supplied. It must be at most 50000.");
+            throw TrackingException.Invalid($"Invalid value {query.Take} for parameter 'max_results' supplied. It must be between 1 and {MaxResults}.");
         }
 
         var conditions = RunFilter.Parse(query.Filter);

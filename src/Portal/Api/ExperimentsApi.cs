@@ -7,7 +7,7 @@ namespace Portal.Api;
 
 internal static class ExperimentsApi
 {
-    public const int MaxExportRows = 100_000;
+    public const int MaxExportRows = RunSearch.MaxResults;
 
     public static void MapExperimentsApi(this RouteGroupBuilder api)
     {

@@ -140,6 +140,10 @@ internal static class MlflowApi
 
         var orderBy = body.Strings("order_by");
         var take = body.Int32("max_results") ?? DefaultMaxResults;
+        if (take is < 1 or > 50_000)
+        {
+            throw TrackingException.Invalid($"Invalid value {take} for parameter 'max_results' supplied. It must be at most 50000.");
+        }
         var skip = PageToken.Decode(body.String("page_token"));
         var page = await search.SearchAsync(new RunQuery(experiments, body.String("filter"), orderBy.FirstOrDefault(), skip, take), cancellationToken);
         return Ok(new

@@ -234,6 +234,26 @@ public class MlflowApiTests : IClassFixture<PortalFactory>
     }
 
     [Fact]
+    public async Task TheRunsCsv_HasTheChosenColumns_AndDefusesFormulas()
+    {
+        var (experimentId, runId) = await NewRunAsync();
+        await Post("runs/log-batch", new
+        {
+            run_id = runId,
+            metrics = new[] { new { key = "auc", value = 0.91, timestamp = 1, step = 0 } },
+            @params = new[] { new { key = "note", value = "=HYPERLINK(\"http://evil\")" } },
+        });
+
+        var csv = await _scientist.GetStringAsync($"/api/v1/experiments/{experimentId}/runs.csv?columns=metrics.auc,params.note&orderBy=metrics.auc%20DESC");
+
+        var lines = csv.TrimStart('\uFEFF').Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("run_id,run_name,status,user,start_time,end_time,metrics.auc,params.note", lines[0].TrimEnd('\r'));
+        Assert.Contains(runId, lines[1]);
+        Assert.Contains("0.91", lines[1]);
+        Assert.Contains("'=HYPERLINK", lines[1]);
+    }
+
+    [Fact]
     public async Task TheGeneratedDemoHistory_IsSearchableLikeAnyOtherRuns()
     {
         await _portal.WaitForDemoDataAsync();
