@@ -34,20 +34,39 @@ public sealed class RunSearch(IDbContextFactory<PortalDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var experiments = query.ExperimentIds;
         var runs = db.Runs.AsNoTracking().Where(r => experiments.Contains(r.ExperimentId));
-        foreach (var condition in conditions)
+
+        // A selective filter drives: its index range yields a few thousand candidate runs, which are checked
+        // and sorted directly. Otherwise matches are dense, and walking the order's index finds a page fast.
+        var (driver, driving, candidates) = await CandidatesAsync(db, experiments, conditions, cancellationToken);
+        if (candidates is not null)
+        {
+            // Only by id: the candidates are of these experiments already, and an experiment condition here
+            // would lead SQLite to scan the experiment's runs instead of looking the candidates up.
+            runs = db.Runs.AsNoTracking().Where(r => candidates.Contains(r.Id));
+        }
+
+        // The candidates met the driving condition already; the others are checked on them.
+        foreach (var condition in conditions.Where(c => candidates is null || !ReferenceEquals(c, driving)))
         {
             runs = Apply(db, runs, condition);
         }
 
-        var total = query.CountTotal ? await runs.CountAsync(cancellationToken) : -1;
         List<string> ids;
-        if (order.Field is RunField.Metric or RunField.Param)
+        int total;
+        if (candidates is not null && order.Field is RunField.Metric or RunField.Param)
         {
-            ids = await PageByValueAsync(db, runs, experiments, order, query.Skip, query.Take, cancellationToken);
+            (ids, total) = await SortInMemoryAsync(db, runs, order, query.Skip, query.Take, cancellationToken);
         }
         else
         {
-            ids = await OrderByAttribute(runs, order).Skip(query.Skip).Take(query.Take).Select(r => r.Id).ToListAsync(cancellationToken);
+            total = !query.CountTotal ? -1
+                : driver is null || candidates is not null ? await runs.CountAsync(cancellationToken)
+                // One metric/param/tag condition: its index range is the answer. More: probe the others from the most selective one.
+                : conditions.Count == 1 ? await driver.CountAsync(cancellationToken)
+                : await driver.Where(v => runs.Any(r => r.Id == v.RunId)).CountAsync(cancellationToken);
+            ids = order.Field is RunField.Metric or RunField.Param
+                ? await PageByValueAsync(db, runs, experiments, order, query.Skip, query.Take, filtered: conditions.Count > 0, cancellationToken)
+                : await OrderByAttribute(runs, order).Skip(query.Skip).Take(query.Take).Select(r => r.Id).ToListAsync(cancellationToken);
         }
 
         var loaded = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
@@ -76,13 +95,17 @@ public sealed class RunSearch(IDbContextFactory<PortalDbContext> dbFactory)
     /// page is assembled from the two parts without sorting the whole experiment.
     /// </summary>
     private static async Task<List<string>> PageByValueAsync(PortalDbContext db, IQueryable<Run> runs, IReadOnlyList<long> experiments,
-        RunOrder order, int skip, int take, CancellationToken cancellationToken)
+        RunOrder order, int skip, int take, bool filtered, CancellationToken cancellationToken)
     {
         var kind = order.Field == RunField.Metric ? RunValueKind.Metric : RunValueKind.Param;
         var key = order.Key;
         var values = db.RunSearchValues.AsNoTracking()
-            .Where(v => experiments.Contains(v.ExperimentId) && v.Kind == kind && v.Key == key)
-            .Where(v => runs.Any(r => r.Id == v.RunId));
+            .Where(v => experiments.Contains(v.ExperimentId) && v.Kind == kind && v.Key == key);
+        if (filtered)
+        {
+            values = values.Where(v => runs.Any(r => r.Id == v.RunId));
+        }
+
         var present = kind == RunValueKind.Metric ? values.Where(v => v.Number != null) : values;
         IOrderedQueryable<RunSearchValue> ordered = (kind, order.Descending) switch
         {
@@ -104,6 +127,70 @@ public sealed class RunSearch(IDbContextFactory<PortalDbContext> dbFactory)
         ids.AddRange(await rest.Skip(Math.Max(0, skip - withValue)).Take(take - ids.Count).Select(r => r.Id).ToListAsync(cancellationToken));
         return ids;
     }
+
+    /// <summary>Above this many matches a filter is not selective enough to drive the search.</summary>
+    internal const int CandidateLimit = 5_000;
+
+    /// <summary>
+    /// The runs matching the most selective metric/param/tag condition, when it matches at most
+    /// <see cref="CandidateLimit"/> runs (each condition's count stops there, so estimating is cheap); else null.
+    /// </summary>
+    private static async Task<(IQueryable<RunSearchValue>? Driver, RunCondition? Driving, List<string>? Candidates)> CandidatesAsync(
+        PortalDbContext db, IReadOnlyList<long> experiments, IReadOnlyList<RunCondition> conditions, CancellationToken cancellationToken)
+    {
+        IQueryable<RunSearchValue>? best = null;
+        RunCondition? driving = null;
+        var bestCount = int.MaxValue;
+        // Equalities are usually the most selective: try them first and stop at the first small enough.
+        foreach (var c in conditions.Where(c => c.Field != RunField.Attribute).OrderBy(c => c.Operator is FilterOperator.Equal ? 0 : 1))
+        {
+            var kind = KindOf(c.Field);
+            var key = c.Key;
+            var matching = db.RunSearchValues.AsNoTracking()
+                .Where(v => experiments.Contains(v.ExperimentId) && v.Kind == kind && v.Key == key).Where(ValuePredicate(c));
+            var count = await matching.Take(CandidateLimit + 1).CountAsync(cancellationToken);
+            if (count < bestCount)
+            {
+                (best, driving, bestCount) = (matching, c, count);
+            }
+
+            if (bestCount <= CandidateLimit)
+            {
+                break;
+            }
+        }
+
+        return (best, driving, best is not null && bestCount <= CandidateLimit ? await best.Select(v => v.RunId).ToListAsync(cancellationToken) : null);
+    }
+
+    /// <summary>Few runs: fetch their order values and sort here (values first, NaN and missing last, newest first).</summary>
+    private static async Task<(List<string> Ids, int Total)> SortInMemoryAsync(PortalDbContext db, IQueryable<Run> runs, RunOrder order, int skip, int take, CancellationToken cancellationToken)
+    {
+        var kind = KindOf(order.Field);
+        var key = order.Key;
+        var rows = await (from r in runs
+                          join v in db.RunSearchValues.Where(v => v.Kind == kind && v.Key == key) on r.Id equals v.RunId into values
+                          from v in values.DefaultIfEmpty()
+                          select new { r.Id, r.StartTime, Number = (double?)v!.Number, Text = v!.Text })
+            .ToListAsync(cancellationToken);
+        var present = rows.Where(r => kind == RunValueKind.Metric ? r.Number is not null : r.Text is not null);
+        var ordered = (kind, order.Descending) switch
+        {
+            (RunValueKind.Metric, true) => present.OrderByDescending(r => r.Number).ThenByDescending(r => r.Id, StringComparer.Ordinal),
+            (RunValueKind.Metric, false) => present.OrderBy(r => r.Number).ThenBy(r => r.Id, StringComparer.Ordinal),
+            (_, true) => present.OrderByDescending(r => r.Text, StringComparer.Ordinal).ThenByDescending(r => r.Id, StringComparer.Ordinal),
+            _ => present.OrderBy(r => r.Text, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal),
+        };
+        var missing = rows.Except(present).OrderByDescending(r => r.StartTime).ThenByDescending(r => r.Id, StringComparer.Ordinal);
+        return ([.. ordered.Concat(missing).Skip(skip).Take(take).Select(r => r.Id)], rows.Count);
+    }
+
+    private static RunValueKind KindOf(RunField field) => field switch
+    {
+        RunField.Metric => RunValueKind.Metric,
+        RunField.Param => RunValueKind.Param,
+        _ => RunValueKind.Tag,
+    };
 
     private static IQueryable<Run> OrderByAttribute(IQueryable<Run> runs, RunOrder order) => (order.Key, order.Descending) switch
     {
@@ -128,12 +215,7 @@ public sealed class RunSearch(IDbContextFactory<PortalDbContext> dbFactory)
             return ApplyAttribute(runs, c);
         }
 
-        var kind = c.Field switch
-        {
-            RunField.Metric => RunValueKind.Metric,
-            RunField.Param => RunValueKind.Param,
-            _ => RunValueKind.Tag,
-        };
+        var kind = KindOf(c.Field);
         var key = c.Key;
         var matching = db.RunSearchValues.Where(v => v.Kind == kind && v.Key == key).Where(ValuePredicate(c));
         // != on params and tags means "has the key with another value", as in MLflow.
