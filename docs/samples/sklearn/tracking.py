@@ -7,6 +7,7 @@ import base64
 import json
 import math
 import os
+import pickle
 import time
 import urllib.error
 import urllib.parse
@@ -101,6 +102,16 @@ class Tracking:
                                          headers={**self.headers, "Content-Type": "application/octet-stream"})
         with urllib.request.urlopen(request, timeout=120):
             pass
+
+    def finish(self, model, path="outputs/model.pkl"):
+        """Saves the model under outputs/ (a portal job stores that folder as the run's artifacts; elsewhere
+        it is uploaded through the artifact proxy) and ends the run as FINISHED."""
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            pickle.dump(model, f)
+        if not os.environ.get("PORTAL_JOB_ID"):
+            self.upload(path, path)
+        self.end("FINISHED")
 
     def end(self, status="FINISHED"):
         self.flush()

@@ -6,7 +6,6 @@ Logs its params, per-iteration train loss and validation AUC / log loss / accura
   Anywhere:    MLFLOW_TRACKING_URI=http://localhost:5000 MLFLOW_TRACKING_USERNAME=... python3 train_classifier.py data.csv
 """
 import os
-import pickle
 import sys
 import time
 
@@ -54,10 +53,5 @@ for step, probabilities in enumerate(model.staged_predict_proba(x_val)):
         print(f"iteration {step + 1}/{params['n_estimators']}: val_auc={metrics['val_auc']:.4f} val_logloss={metrics['val_logloss']:.4f}", flush=True)
     time.sleep(step_delay)
 
-os.makedirs("outputs", exist_ok=True)
-with open("outputs/model.pkl", "wb") as f:
-    pickle.dump({"model": model, "columns": list(x.columns)}, f)
-if not os.environ.get("PORTAL_JOB_ID"):
-    tracking.upload("outputs/model.pkl", "outputs/model.pkl")
-tracking.end("FINISHED")
+tracking.finish({"model": model, "columns": list(x.columns)})
 print("done", flush=True)

@@ -4,7 +4,6 @@ Logs its params, per-iteration validation RMSE / MAE / R² and the model (output
   Portal job: command "python3 train_regressor.py", codePath "sklearn", input "train" = dataset:credit-risk:1
 """
 import os
-import pickle
 import sys
 import time
 
@@ -46,10 +45,5 @@ for step, predicted in enumerate(model.staged_predict(x_val)):
         tracking.flush()
     time.sleep(step_delay)
 
-os.makedirs("outputs", exist_ok=True)
-with open("outputs/model.pkl", "wb") as f:
-    pickle.dump({"model": model, "columns": list(x.columns)}, f)
-if not os.environ.get("PORTAL_JOB_ID"):
-    tracking.upload("outputs/model.pkl", "outputs/model.pkl")
-tracking.end("FINISHED")
+tracking.finish({"model": model, "columns": list(x.columns)})
 print("done", flush=True)

@@ -12,6 +12,21 @@ namespace Portal.Infrastructure.Experiments;
 /// </summary>
 public sealed class RunArtifacts(IDbContextFactory<PortalDbContext> dbFactory, IArtifactStore store, TimeProvider time)
 {
+    /// <summary>
+    /// A path as it arrives in a URL, decoded once (routing leaves <c>%2F</c> encoded). A name that still
+    /// decodes further (<c>%252e</c>) is refused rather than guessed at.
+    /// </summary>
+    public static string Decode(string path)
+    {
+        var decoded = Uri.UnescapeDataString(path);
+        if (decoded != Uri.UnescapeDataString(decoded))
+        {
+            throw TrackingException.Invalid($"'{path}' is percent-encoded more than once; send the artifact path encoded once.");
+        }
+
+        return decoded;
+    }
+
     /// <summary>Null when <paramref name="path"/> is a clean relative path; otherwise what is wrong with it.</summary>
     public static string? PathProblem(string? path)
     {

@@ -220,12 +220,13 @@ internal static class MlflowApi
             throw new TrackingException(TrackingError.ResourceDoesNotExist, $"Run {runId} is not in experiment {experimentId}.");
         }
 
-        await artifacts.PutAsync(runId, path, request.Body, cancellationToken);
+        await artifacts.PutAsync(runId, RunArtifacts.Decode(path), request.Body, cancellationToken);
         return Ok(new { });
     }
 
     private static async Task<IResult> DownloadArtifactAsync(string experimentId, string runId, string path, RunArtifacts artifacts, CancellationToken cancellationToken)
     {
+        path = RunArtifacts.Decode(path);
         if (RunArtifacts.PathProblem(path) is { } problem)
         {
             throw TrackingException.Invalid(problem);

@@ -54,7 +54,12 @@ internal static class RunsApi
 
     private static async Task<IResult> DownloadAsync(string runId, string path, RunArtifacts artifacts, CancellationToken cancellationToken)
     {
-        if (await artifacts.OpenAsync(runId, path, cancellationToken) is not { } found)
+        if (RunArtifacts.PathProblem(Uri.UnescapeDataString(path)) is { } problem)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request", detail: problem);
+        }
+
+        if (await artifacts.OpenAsync(runId, Uri.UnescapeDataString(path), cancellationToken) is not { } found)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"Run {runId} has no artifact '{path}'.");
         }

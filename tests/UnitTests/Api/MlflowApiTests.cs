@@ -233,6 +233,37 @@ public class MlflowApiTests : IClassFixture<PortalFactory>
         Assert.Contains("Invalid filter", bad.Message);
     }
 
+    [Theory]
+    [InlineData("..%2Fx")]
+    [InlineData("%2e%2e%2fetc%2fpasswd")]
+    [InlineData("%252e%252e%252fetc")]
+    [InlineData("a//b")]
+    [InlineData("%2Fetc%2Fpasswd")]
+    public async Task ArtifactPathsThatEscapeTheRun_AreRefused(string path)
+    {
+        var (experimentId, runId) = await NewRunAsync();
+
+        var response = await _scientist.PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{experimentId}/{runId}/artifacts/{path}", new ByteArrayContent([1, 2, 3]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("INVALID_PARAMETER_VALUE", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error_code").GetString());
+        var list = await Get($"../mlflow-artifacts/artifacts?path={experimentId}/{runId}/artifacts");
+        Assert.Equal(0, list.GetProperty("files").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AnArtifactUploadedThroughTheProxy_IsListedAndReadBack()
+    {
+        var (experimentId, runId) = await NewRunAsync();
+
+        (await _scientist.PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{experimentId}/{runId}/artifacts/outputs/model.pkl", new ByteArrayContent([7, 8, 9]))).EnsureSuccessStatusCode();
+
+        var list = await Get($"../mlflow-artifacts/artifacts?path={experimentId}/{runId}/artifacts");
+        Assert.Equal("outputs", list.GetProperty("files")[0].GetProperty("path").GetString());
+        Assert.True(list.GetProperty("files")[0].GetProperty("is_dir").GetBoolean());
+        Assert.Equal([7, 8, 9], await _scientist.GetByteArrayAsync($"/api/v1/runs/{runId}/artifacts/outputs/model.pkl"));
+    }
+
     [Fact]
     public async Task TheRunsCsv_HasTheChosenColumns_AndDefusesFormulas()
     {
