@@ -194,6 +194,15 @@ public sealed partial class JobService(
         return await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.RunId == runId, cancellationToken);
     }
 
+    /// <summary>Someone's jobs: open ones first, then the latest finished, newest first.</summary>
+    public async Task<IReadOnlyList<Job>> MineAsync(string userName, int take, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.SubmittedBy == userName)
+            .OrderByDescending(j => j.SubmittedAt).Take(take * 4).ToListAsync(cancellationToken);
+        return [.. jobs.OrderBy(j => j.Status.IsFinal()).ThenByDescending(j => j.SubmittedAt).Take(take)];
+    }
+
     /// <summary>The queue: jobs not finished, then the latest finished ones, newest first.</summary>
     public async Task<IReadOnlyList<Job>> RecentAsync(int take, CancellationToken cancellationToken)
     {

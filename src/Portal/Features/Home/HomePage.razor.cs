@@ -20,6 +20,7 @@ public sealed partial class HomePage : IAsyncDisposable
     private DemoSeedingProgressed? _seeding;
     private AdminSummary? _admin;
     private int _activeTokens;
+    private IReadOnlyList<Domain.Jobs.Job> _myJobs = [];
 
     [Inject]
     private IEventBus Bus { get; set; } = default!;
@@ -39,6 +40,9 @@ public sealed partial class HomePage : IAsyncDisposable
     [Inject]
     private TimeProvider Time { get; set; } = default!;
 
+    [Inject]
+    private Infrastructure.Jobs.JobService Jobs { get; set; } = default!;
+
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
@@ -51,6 +55,10 @@ public sealed partial class HomePage : IAsyncDisposable
         var now = Time.GetUtcNow().UtcDateTime;
         _activeTokens = (await Tokens.ListAsync(_actor.Name)).Count(t => t.StatusAt(now) == AccessTokenStatus.Active);
         await LoadAdminSummaryAsync();
+        if (_actor.IsIn(Roles.DataScientist))
+        {
+            _myJobs = await Jobs.MineAsync(_actor.Name, 5, CancellationToken.None);
+        }
     }
 
     protected override void OnAfterRender(bool firstRender)
@@ -65,6 +73,15 @@ public sealed partial class HomePage : IAsyncDisposable
             _seeding = batch[^1];
             StateHasChanged();
         }), coalesce: TimeSpan.FromMilliseconds(250)));
+
+        if (_actor.IsIn(Roles.DataScientist))
+        {
+            _subscriptions.Add(Bus.Subscribe<Domain.Jobs.JobStatusChanged>(_ => InvokeAsync(async () =>
+            {
+                _myJobs = await Jobs.MineAsync(_actor.Name, 5, CancellationToken.None);
+                StateHasChanged();
+            }), coalesce: TimeSpan.FromMilliseconds(500)));
+        }
 
         if (_actor.IsIn(Roles.Admin))
         {
