@@ -68,6 +68,7 @@ public static class DependencyInjection
         services.AddSingleton<RunSearch>();
         services.AddSingleton<RunArtifacts>();
         services.AddSingleton<MetricSeries>();
+        services.AddSingleton<Models.ModelRegistry>();
 
         services.AddSingleton<LocalJobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalJobRunner>());

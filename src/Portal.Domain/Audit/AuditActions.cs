@@ -25,6 +25,8 @@ public static class AuditActions
     public const string PortalInitialized = "portal.initialized";
     public const string DemoSeeded = "demo.seeded";
 
+    public const string ModelVersionRegistered = "model.version-registered";
+
     public static bool IsSecurityEvent(string action) =>
         action.StartsWith("security.", StringComparison.Ordinal);
 }

@@ -52,8 +52,6 @@ public sealed class InvalidDecisionException(string message) : DomainException(m
 /// </summary>
 public sealed class ApprovalRequest : Entity
 {
-    private readonly List<ApprovalDecision> _decisions = [];
-
     private ApprovalRequest()
     {
     }
@@ -78,12 +76,12 @@ public sealed class ApprovalRequest : Entity
 
     public ApprovalState State { get; private set; }
 
-    public IReadOnlyList<ApprovalDecision> Decisions => _decisions;
+    public IReadOnlyList<ApprovalDecision> Decisions { get; private set; } = [];
 
     /// <summary>Changes with every decision, so two reviewers deciding at once cannot both win.</summary>
     public Guid ConcurrencyStamp { get; private set; }
 
-    public int ApprovalsGiven => _decisions.Count(d => d.Verdict == Verdict.Approve);
+    public int ApprovalsGiven => Decisions.Count(d => d.Verdict == Verdict.Approve);
 
     public static ApprovalRequest Open(ModelVersion version, ApprovalPolicy policy, IReadOnlySet<string> passedChecks, Actor requester, string? comment, TimeProvider time)
     {
@@ -130,7 +128,7 @@ public sealed class ApprovalRequest : Entity
             return $"You are the author of {version.Label}; someone else must review it.";
         }
 
-        return _decisions.Any(d => d.Reviewer == reviewer.Name) ? "You have already decided on this request." : null;
+        return Decisions.Any(d => d.Reviewer == reviewer.Name) ? "You have already decided on this request." : null;
     }
 
     /// <summary>
@@ -170,12 +168,12 @@ public sealed class ApprovalRequest : Entity
             throw new DomainException($"This request is {State.ToString().ToLowerInvariant()}; it no longer takes decisions.");
         }
 
-        if (_decisions.Any(d => d.Reviewer == reviewer.Name))
+        if (Decisions.Any(d => d.Reviewer == reviewer.Name))
         {
             throw new DomainException("You have already decided on this request; each reviewer decides once.");
         }
 
-        _decisions.Add(new ApprovalDecision(reviewer.Name, verdict, reason.Trim(), now));
+        Decisions = [.. Decisions, new ApprovalDecision(reviewer.Name, verdict, reason.Trim(), now)];
         ConcurrencyStamp = Guid.NewGuid();
         Raise(new ApprovalDecided(Id, ModelName, Version, reviewer.Name, verdict, RequestedBy, now));
         if (verdict == Verdict.Reject)

@@ -8,6 +8,7 @@ using Portal.Domain.Jobs;
 using Portal.Domain.Sweeps;
 using Portal.Domain.Identity;
 using Portal.Domain.Lineage;
+using Portal.Domain.Models;
 
 namespace Portal.Infrastructure.Persistence;
 
@@ -44,6 +45,12 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<Job> Jobs => Set<Job>();
 
     public DbSet<Sweep> Sweeps => Set<Sweep>();
+
+    public DbSet<RegisteredModel> RegisteredModels => Set<RegisteredModel>();
+
+    public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
+
+    public DbSet<ApprovalRequest> ApprovalRequests => Set<ApprovalRequest>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

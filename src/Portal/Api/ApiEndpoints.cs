@@ -31,6 +31,7 @@ public static class ApiEndpoints
         api.MapRunsApi();
         api.MapExperimentsApi();
         api.MapSweepsApi();
+        api.MapModelsApi();
         app.MapMlflowApi();
         return app;
     }
