@@ -51,7 +51,7 @@ internal static class MetricRollups
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
             var sql = new StringBuilder(Columns);
             var keys = new SqlKeys(command);
-            TrackingStore.AddParameter(command, "@r", runId);
+            TrackingSql.AddParameter(command, "@r", runId);
             var count = Math.Min(RowsPerStatement, rows.Count - start);
             for (var i = 0; i < count; i++)
             {

@@ -286,8 +286,8 @@ public sealed partial class JobService(
             return;
         }
 
-        var program = LocalJobRunner.ProgramOf(command);
-        if (LocalJobRunner.ResolveProgram(program, codeFolder, options.Value.Local.Python) is null)
+        var program = JobCommand.ProgramOf(command);
+        if (JobCommand.ResolveProgram(program, codeFolder, options.Value.Local.Python) is null)
         {
             errors.Add("command", $"command: '{program}' was not found on this machine (not on PATH{(codeFolder is null ? "" : " nor in the code folder")}).");
         }

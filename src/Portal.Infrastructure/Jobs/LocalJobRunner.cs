@@ -40,11 +40,8 @@ public sealed partial class LocalJobRunner(
 {
     public const string LogFile = "job.log";
     public const string LogArtifactPath = "logs/job.log";
-    private const string ExitFile = ".portal-exit";
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(5);
-    private static readonly HashSet<string> ShellBuiltins = new(StringComparer.Ordinal) { "echo", "exit", "true", "false", "cd", "export", "exec", "sleep", "test", "[", "printf", ":" };
-
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,49 +50,6 @@ public sealed partial class LocalJobRunner(
     public Task Ready => _ready.Task;
 
     public string FolderOf(string runId) => Path.Combine(data.RunsFolder, runId);
-
-    /// <summary>The first word of a command (what will be executed).</summary>
-    public static string ProgramOf(string command)
-    {
-        var trimmed = command.TrimStart();
-        var end = trimmed.IndexOfAny([' ', '\t', '\n', ';', '|', '&']);
-        return end < 0 ? trimmed : trimmed[..end];
-    }
-
-    /// <summary>The executable a command's program resolves to, or null when there is none.</summary>
-    public static string? ResolveProgram(string program, string? codeFolder, string python)
-    {
-        if (IsPython(program))
-        {
-            return File.Exists(python) ? python : null;
-        }
-
-        if (ShellBuiltins.Contains(program))
-        {
-            return program;
-        }
-
-        if (program.Contains('/', StringComparison.Ordinal))
-        {
-            if (Path.IsPathRooted(program))
-            {
-                return File.Exists(program) ? program : null;
-            }
-
-            // ./train.sh lives in the code folder that is copied into the run folder.
-            return codeFolder is not null && File.Exists(Path.Combine(codeFolder, program)) ? program : null;
-        }
-
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (File.Exists(Path.Combine(folder, program)))
-            {
-                return Path.Combine(folder, program);
-            }
-        }
-
-        return null;
-    }
 
     public Task SubmitAsync(string jobId)
     {
@@ -121,7 +75,7 @@ public sealed partial class LocalJobRunner(
         var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken)
             ?? throw new KeyNotFoundException($"There is no job {jobId}.");
         var path = Path.Combine(FolderOf(job.RunId), LogFile);
-        var dropped = _running.TryGetValue(jobId, out var running) ? running.Dropped : ReadDropped(FolderOf(job.RunId));
+        var dropped = _running.TryGetValue(jobId, out var running) ? running.Dropped : JobCommand.ReadDropped(FolderOf(job.RunId));
         Stream? stream = File.Exists(path) ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete) : null;
         if (stream is null)
         {
@@ -141,7 +95,7 @@ public sealed partial class LocalJobRunner(
             var buffer = new byte[(int)Math.Min(maxBytes, length - offset)];
             var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
             // Do not split a UTF-8 character: an incomplete one at the end is left for the next read.
-            var usable = CompleteUtf8Length(buffer, read);
+            var usable = JobCommand.CompleteUtf8Length(buffer, read);
             return new JobLogChunk(Encoding.UTF8.GetString(buffer, 0, usable), offset + usable, length, dropped);
         }
     }
@@ -191,7 +145,7 @@ public sealed partial class LocalJobRunner(
                 var folder = FolderOf(job.RunId);
                 _running[job.Id] = new Running(job.Id, job.RunId, pid, null, folder, job.StartedAt ?? time.UtcNow(), job.Timeout, null)
                 {
-                    Dropped = ReadDropped(folder),
+                    Dropped = JobCommand.ReadDropped(folder),
                     CancelAt = job.CancelRequested ? DateTime.UtcNow : null,
                 };
                 LogReattached(job.Id, pid);
@@ -199,7 +153,7 @@ public sealed partial class LocalJobRunner(
             else
             {
                 // The process is gone and nobody saw it end: the job and its run are lost.
-                var exit = ReadExitCode(FolderOf(job.RunId));
+                var exit = JobCommand.ReadExitCode(FolderOf(job.RunId));
                 await FinishAsync(new Running(job.Id, job.RunId, job.ProcessId ?? 0, null, FolderOf(job.RunId), job.StartedAt ?? time.UtcNow(), job.Timeout, null),
                     exit, exit is null ? "lost: the portal restarted and the job's process was gone" : null, cancellationToken);
             }
@@ -215,7 +169,7 @@ public sealed partial class LocalJobRunner(
             var exited = running.Process is { } process ? process.HasExited : !ProcessGroup.IsAlive(running.Pid, null);
             if (exited)
             {
-                int? exitCode = running.Process is { } p ? p.ExitCode : ReadExitCode(running.Folder);
+                int? exitCode = running.Process is { } p ? p.ExitCode : JobCommand.ReadExitCode(running.Folder);
                 ProcessGroup.Signal(running.Pid, ProcessGroup.SigKill); // leftovers the job started in the background
                 TrimLog(running, maxLog);
                 var reason = running.TimedOut ? $"timed out after {running.Timeout:c}"
@@ -269,7 +223,7 @@ public sealed partial class LocalJobRunner(
                 }
 
                 running.Dropped += length - maxLog;
-                File.WriteAllText(Path.Combine(running.Folder, ".portal-dropped"), running.Dropped.ToString(CultureInfo.InvariantCulture));
+                File.WriteAllText(Path.Combine(running.Folder, JobCommand.DroppedFile), running.Dropped.ToString(CultureInfo.InvariantCulture));
                 length = maxLog;
             }
 
@@ -315,7 +269,7 @@ public sealed partial class LocalJobRunner(
             var codeRoot = services.GetRequiredService<JobService>().CodeRoot;
             if (job.CodePath is not null)
             {
-                CopyFolder(Path.Combine(codeRoot, job.CodePath), folder);
+                JobCommand.CopyFolder(Path.Combine(codeRoot, job.CodePath), folder);
             }
 
             var environment = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -347,8 +301,8 @@ public sealed partial class LocalJobRunner(
             environment["PORTAL_JOB_ID"] = job.Id;
             environment["PYTHONUNBUFFERED"] = "1";
 
-            var command = Substitute(job.Command, job, environment);
-            var script = $"exec >>{LogFile} 2>&1\n{command}\ncode=$?\necho $code > {ExitFile}\nexit $code\n";
+            var command = JobCommand.Substitute(job.Command, job, environment, options.Value.Local.Python);
+            var script = $"exec >>{LogFile} 2>&1\n{command}\ncode=$?\necho $code > {JobCommand.ExitFile}\nexit $code\n";
             var start = new ProcessStartInfo("setsid", ["/bin/sh", "-c", script])
             {
                 WorkingDirectory = folder,
@@ -461,34 +415,6 @@ public sealed partial class LocalJobRunner(
         return path;
     }
 
-    /// <summary>
-    /// <c>python</c>/<c>python3</c> become the configured interpreter; <c>${{params.x}}</c> and
-    /// <c>${{inputs.x}}</c> are replaced (shell-quoted), as Azure ML commands write them.
-    /// </summary>
-    private string Substitute(string command, Job job, IReadOnlyDictionary<string, string> environment)
-    {
-        var program = ProgramOf(command);
-        if (IsPython(program))
-        {
-            command = Quote(options.Value.Local.Python) + command.TrimStart()[program.Length..];
-        }
-
-        return Placeholder().Replace(command, m =>
-        {
-            var name = m.Groups[2].Value;
-            return m.Groups[1].Value == "params"
-                ? job.Params.TryGetValue(name, out var value) ? Quote(value) : m.Value
-                : environment.TryGetValue($"INPUT_{name.ToUpperInvariant()}", out var path) ? Quote(path) : m.Value;
-        });
-    }
-
-    [GeneratedRegex(@"\$\{\{\s*(params|inputs)\.([A-Za-z0-9_.\-]+)\s*\}\}")]
-    private static partial Regex Placeholder();
-
-    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
-    private static bool IsPython(string program) => program is "python" or "python3";
-
     private string? TrackingUri()
     {
         if (options.Value.Jobs.TrackingUri is { Length: > 0 } configured)
@@ -502,49 +428,6 @@ public sealed partial class LocalJobRunner(
         return address?.Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal)
             .Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
     }
-
-    private static void CopyFolder(string source, string target)
-    {
-        foreach (var file in Directory.EnumerateFiles(source, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
-        {
-            var relative = Path.GetRelativePath(source, file);
-            if (relative.Split(Path.DirectorySeparatorChar).Any(part => part is "__pycache__" or ".git"))
-            {
-                continue;
-            }
-
-            var destination = Path.Combine(target, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination, overwrite: true);
-        }
-    }
-
-    private static int CompleteUtf8Length(byte[] bytes, int count)
-    {
-        for (var back = 1; back <= Math.Min(3, count); back++)
-        {
-            var b = bytes[count - back];
-            if ((b & 0xC0) == 0x80)
-            {
-                continue;
-            }
-
-            var need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-            return back < need ? count - back : count;
-        }
-
-        return count;
-    }
-
-    private static int? ReadExitCode(string folder) =>
-        File.Exists(Path.Combine(folder, ExitFile)) && int.TryParse(File.ReadAllText(Path.Combine(folder, ExitFile)).Trim(), CultureInfo.InvariantCulture, out var code)
-            ? code
-            : null;
-
-    private static long ReadDropped(string folder) =>
-        File.Exists(Path.Combine(folder, ".portal-dropped")) && long.TryParse(File.ReadAllText(Path.Combine(folder, ".portal-dropped")).Trim(), CultureInfo.InvariantCulture, out var dropped)
-            ? dropped
-            : 0;
 
     private static void TryDelete(string folder)
     {
