@@ -315,8 +315,15 @@ public sealed partial class LocalJobRunner(
             }
 
             var process = Process.Start(start) ?? throw new InvalidOperationException("The process did not start.");
-            process.StandardInput.Close();
-            job.Started(process.Id, process.StartTime.ToUniversalTime(), time);
+            job.Started(process.Id, StartTimeOf(process), time);
+            try
+            {
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The job already ended and closed its end of the pipe; its exit code is still read below.
+            }
             await db.SaveChangesAsync(cancellationToken);
             _running[job.Id] = new Running(job.Id, job.RunId, process.Id, process, folder, job.StartedAt!.Value, job.Timeout, tokenId);
             LogStarted(job.Id, process.Id, job.Command);
@@ -427,6 +434,19 @@ public sealed partial class LocalJobRunner(
         // Kestrel listening on every interface is reached locally through loopback.
         return address?.Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal)
             .Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+    }
+
+    /// <summary>When the process started; a job that ended at once has no /proc entry left to read it from.</summary>
+    private static DateTime StartTimeOf(Process process)
+    {
+        try
+        {
+            return process.StartTime.ToUniversalTime();
+        }
+        catch (InvalidOperationException)
+        {
+            return DateTime.UtcNow;
+        }
     }
 
     private static void TryDelete(string folder)
