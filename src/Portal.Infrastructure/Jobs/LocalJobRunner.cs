@@ -275,7 +275,7 @@ public sealed partial class LocalJobRunner(
             var environment = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (name, reference) in job.Inputs)
             {
-                environment[$"INPUT_{name.ToUpperInvariant()}"] = await MaterialiseAsync(folder, name, reference, cancellationToken);
+                environment[$"INPUT_{name.ToUpperInvariant()}"] = await RunFolder.MaterialiseAsync(services.GetRequiredService<DatasetCatalog>(), folder, name, reference, cancellationToken);
             }
 
             foreach (var (key, value) in job.Params)
@@ -347,7 +347,7 @@ public sealed partial class LocalJobRunner(
         running.Process?.Dispose();
         try
         {
-            await StoreOutputsAsync(running, cancellationToken);
+            await RunFolder.StoreOutputsAsync(services.GetRequiredService<RunArtifacts>(), running.Folder, running.RunId, running.Dropped, options.Value.Jobs.MaxLogMegabytes, cancellationToken);
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var job = await db.Jobs.FirstAsync(j => j.Id == running.JobId, cancellationToken);
             job.Ended(exitCode, reason, time);
@@ -371,55 +371,6 @@ public sealed partial class LocalJobRunner(
         {
             LogFinishFailed(e, running.JobId);
         }
-    }
-
-    /// <summary>Files under <c>outputs/</c> and the log, into the artifact store with their run-relative paths.</summary>
-    private async Task StoreOutputsAsync(Running running, CancellationToken cancellationToken)
-    {
-        var artifacts = services.GetRequiredService<RunArtifacts>();
-        var outputs = Path.Combine(running.Folder, "outputs");
-        var files = Directory.Exists(outputs)
-            ? Directory.EnumerateFiles(outputs, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).ToList()
-            : [];
-        foreach (var file in files.Take(10_000))
-        {
-            var relative = Path.GetRelativePath(running.Folder, file).Replace('\\', '/');
-            if (RunArtifacts.PathProblem(relative) is null)
-            {
-                await using var content = File.OpenRead(file);
-                await artifacts.PutAsync(running.RunId, relative, content, cancellationToken);
-            }
-        }
-
-        var log = Path.Combine(running.Folder, LogFile);
-        if (File.Exists(log))
-        {
-            if (running.Dropped > 0)
-            {
-                await File.AppendAllTextAsync(log, $"\n[portal] log truncated: {running.Dropped:N0} bytes beyond the {options.Value.Jobs.MaxLogMegabytes} MB limit were dropped.\n", cancellationToken);
-            }
-
-            await using var content = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            await artifacts.PutAsync(running.RunId, LogArtifactPath, content, cancellationToken);
-        }
-    }
-
-    private async Task<string> MaterialiseAsync(string folder, string name, string reference, CancellationToken cancellationToken)
-    {
-        var parts = reference.Split(':');
-        var catalog = services.GetRequiredService<DatasetCatalog>();
-        var found = await catalog.OpenContentAsync(parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture), cancellationToken)
-            ?? throw new KeyNotFoundException($"input {name}: dataset version {reference} no longer exists.");
-        Directory.CreateDirectory(Path.Combine(folder, "inputs"));
-        var extension = Path.GetExtension(found.Version.FileName);
-        var path = Path.Combine(folder, "inputs", $"{name}{extension}");
-        await using (found.Content)
-        await using (var target = File.Create(path))
-        {
-            await found.Content.CopyToAsync(target, cancellationToken);
-        }
-
-        return path;
     }
 
     private string? TrackingUri()
