@@ -187,6 +187,7 @@ public sealed partial class LocalJobRunner(
                 LogTimedOut(running.JobId, running.Timeout);
                 ProcessGroup.Signal(running.Pid, ProcessGroup.SigTerm);
             }
+            // CancelAsync signals at once; this also catches a cancel saved while the job was being started.
             else if (running.CancelAt is null && await CancelRequestedAsync(running.JobId, cancellationToken))
             {
                 running.CancelAt = DateTime.UtcNow;
