@@ -69,6 +69,10 @@ public static class DependencyInjection
         services.AddSingleton<RunArtifacts>();
         services.AddSingleton<MetricSeries>();
         services.AddSingleton<Models.ModelRegistry>();
+        services.AddSingleton<Models.ModelValidation>();
+        services.AddSingleton<Models.Approvals>();
+        services.AddSingleton<Models.RegistryPolicies>();
+        services.AddHostedService<Models.RegistryWorker>();
 
         services.AddSingleton<LocalJobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalJobRunner>());

@@ -26,6 +26,15 @@ public static class AuditActions
     public const string DemoSeeded = "demo.seeded";
 
     public const string ModelVersionRegistered = "model.version-registered";
+    public const string ModelStateChanged = "model.state-changed";
+    public const string ModelCardEdited = "model.card-edited";
+    public const string ApprovalRequested = "approval.requested";
+    public const string ApprovalDecided = "approval.decided";
+    public const string ApprovalClosed = "approval.closed";
+
+    /// <summary>Someone tried to decide on a request they may not decide on (their own model, wrong role).</summary>
+    public const string ApprovalRefused = "security.approval-refused";
+    public const string PolicyChanged = "policy.changed";
 
     public static bool IsSecurityEvent(string action) =>
         action.StartsWith("security.", StringComparison.Ordinal);

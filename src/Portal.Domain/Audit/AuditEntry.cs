@@ -44,6 +44,8 @@ public sealed class AuditEntry : Entity
 
     public bool IsChained => Hash.Length > 0;
 
+    private static long _unchainedIds;
+
     public static AuditEntry Record(
         Actor actor, string action, string entity, TimeProvider time,
         string? before = null, string? after = null, string? reason = null)
@@ -53,6 +55,8 @@ public sealed class AuditEntry : Entity
         ArgumentException.ThrowIfNullOrWhiteSpace(entity);
         var entry = new AuditEntry
         {
+            // A stand-in until the entry is chained, so several new entries can be saved together.
+            Id = -Interlocked.Increment(ref _unchainedIds),
             At = time.UtcNow(),
             Actor = actor.Name,
             Action = action,

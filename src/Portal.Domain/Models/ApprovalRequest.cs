@@ -13,13 +13,14 @@ namespace Portal.Domain.Models;
 /// <param name="ExpiresAfter">A request nobody completed in this time expires.</param>
 public sealed record ApprovalPolicy(int ApprovalsRequired, string ReviewerRole, bool AuthorMayApprove, IReadOnlyList<string> RequiredChecks, TimeSpan ExpiresAfter)
 {
-    public static ApprovalPolicy Default { get; } = new(2, Roles.RiskReviewer, false, ["data-validation", "required-metrics", "champion-comparison"], TimeSpan.FromDays(14));
+    public static ApprovalPolicy Default { get; } = new(2, Roles.RiskReviewer, false, ModelChecks.All, TimeSpan.FromDays(14));
 
     /// <summary>Null when the policy can work; otherwise what is wrong, naming the field.</summary>
     public string? Problem() =>
         ApprovalsRequired is < 1 or > 10 ? "approvalsRequired: between 1 and 10."
         : !Roles.IsKnown(ReviewerRole) ? $"reviewerRole: '{ReviewerRole}' is not a role; use one of {string.Join(", ", Roles.All)}."
-        : ExpiresAfter <= TimeSpan.Zero || ExpiresAfter > TimeSpan.FromDays(365) ? "expiresAfterDays: between 1 hour and 365 days."
+        : RequiredChecks.FirstOrDefault(c => !ModelChecks.All.Contains(c)) is { } unknown ? $"requiredChecks: '{unknown}' is not a check; use {string.Join(", ", ModelChecks.All)}."
+        : ExpiresAfter <= TimeSpan.Zero || ExpiresAfter > TimeSpan.FromDays(365) ? "expiresAfterDays: more than zero and at most 365 days."
         : null;
 }
 

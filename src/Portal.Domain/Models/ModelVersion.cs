@@ -1,4 +1,5 @@
 using Portal.Domain.Common;
+using Portal.Domain.Datasets;
 
 namespace Portal.Domain.Models;
 
@@ -52,7 +53,30 @@ public sealed class ModelVersion : Entity
 
     public string Label => $"{ModelName} version {Version}";
 
-    public static ModelVersion Register(string modelName, int version, string sourceRunId, string artifactPath, string artifactHash, Actor author, TimeProvider time)
+    public string? Description { get; private set; }
+
+    public IReadOnlyList<string> Tags { get; private set; } = [];
+
+    /// <summary>The source run's latest metrics when the version was registered.</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; private set; } = new Dictionary<string, double>();
+
+    /// <summary>Input columns and types, taken from the training dataset's schema (the label column left out).</summary>
+    public IReadOnlyList<ColumnSchema> Signature { get; private set; } = [];
+
+    /// <summary>Dataset versions the source run consumed (<c>dataset:name:version</c>).</summary>
+    public IReadOnlyList<string> TrainingDatasets { get; private set; } = [];
+
+    public ModelCard Card { get; private set; } = ModelCard.Empty;
+
+    public IReadOnlyList<ModelCheck> Checks { get; private set; } = [];
+
+    public ModelEvaluation? Evaluation { get; private set; }
+
+    /// <summary>The run of the job scoring this version on the holdout dataset, once submitted.</summary>
+    public string? EvaluationRunId { get; private set; }
+
+    public static ModelVersion Register(string modelName, int version, string sourceRunId, string artifactPath, string artifactHash, Actor author, TimeProvider time,
+        ModelVersionFacts? facts = null)
     {
         ArgumentNullException.ThrowIfNull(author);
         if (version < 1)
@@ -78,7 +102,79 @@ public sealed class ModelVersion : Entity
             CreatedAt = now,
             State = ModelState.Registered,
             StateChangedAt = now,
+            Description = string.IsNullOrWhiteSpace(facts?.Description) ? null : facts.Description.Trim(),
+            Tags = facts?.Tags ?? [],
+            Metrics = facts?.Metrics ?? new Dictionary<string, double>(),
+            Signature = facts?.Signature ?? [],
+            TrainingDatasets = facts?.TrainingDatasets ?? [],
+            Card = facts?.Card ?? ModelCard.Empty,
+            Checks = [.. ModelChecks.All.Select(c => new ModelCheck(c, CheckStatus.Pending, "Waiting to run.", now))],
         };
+    }
+
+    /// <summary>
+    /// Records a check's outcome. Once every check has an outcome the version leaves Registered: Failed when a
+    /// check in <paramref name="required"/> failed (the others are kept as warnings), Validated otherwise.
+    /// </summary>
+    public void RecordCheck(ModelCheck check, IReadOnlyCollection<string> required, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        ArgumentNullException.ThrowIfNull(required);
+        if (Checks.All(c => c.Name != check.Name))
+        {
+            throw new CheckRecordException($"{Label} has no check '{check.Name}'.");
+        }
+
+        if (State != ModelState.Registered)
+        {
+            throw new CheckRecordException($"{Label} is {Describe(State)}; its checks are closed.");
+        }
+
+        Checks = [.. Checks.Select(c => c.Name == check.Name ? check : c)];
+        if (Checks.All(c => c.IsFinal))
+        {
+            var failed = Checks.Where(c => c.Status == CheckStatus.Failed && required.Contains(c.Name)).ToList();
+            if (failed.Count == 0)
+            {
+                PassValidation(time);
+            }
+            else
+            {
+                FailValidation(string.Join(" ", failed.Select(c => $"{ModelChecks.Title(c.Name)}: {c.Detail}")), time);
+            }
+        }
+    }
+
+    public void RecordEvaluation(ModelEvaluation evaluation) => Evaluation = evaluation;
+
+    public void BeginEvaluation(string runId) => EvaluationRunId = runId;
+
+    public void EditCard(ModelCard card)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        if (card.Problem() is { } problem)
+        {
+            throw new DomainException(problem);
+        }
+
+        Card = card;
+    }
+
+    public void Annotate(string? description, IReadOnlyList<string> tags)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        if ((description ?? "").Length > 4000)
+        {
+            throw new DomainException("description: at most 4,000 characters.");
+        }
+
+        if (tags.Count > 50 || tags.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100))
+        {
+            throw new DomainException("tags: at most 50, each 1–100 characters.");
+        }
+
+        Description = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
+        Tags = [.. tags.Select(t => t.Trim()).Distinct(StringComparer.Ordinal)];
     }
 
     /// <summary>The legal next states from where the version is, for pages to offer only these.</summary>
@@ -154,6 +250,15 @@ public sealed class ModelVersion : Entity
         _ => "archived",
     };
 }
+
+/// <summary>What a registration knows besides the artifact: run metrics, signature, training data, words.</summary>
+public sealed record ModelVersionFacts(
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyList<ColumnSchema> Signature,
+    IReadOnlyList<string> TrainingDatasets,
+    string? Description = null,
+    IReadOnlyList<string>? Tags = null,
+    ModelCard? Card = null);
 
 public sealed record ModelVersionStateChanged(string Model, int Version, ModelState From, ModelState To, string? Reason, DateTime OccurredAt) : IDomainEvent
 {

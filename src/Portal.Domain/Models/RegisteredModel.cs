@@ -25,6 +25,9 @@ public sealed class RegisteredModel : Entity
     /// <summary>This model's approval policy, when it differs from the global default.</summary>
     public ApprovalPolicy? Policy { get; private set; }
 
+    /// <summary>How this model's versions are checked, when it differs from the global default.</summary>
+    public ValidationSettings? Validation { get; private set; }
+
     public static bool CanRegister(Actor actor) => actor.IsIn(Roles.DataScientist) || actor.IsIn(Roles.Admin);
 
     public static RegisteredModel Create(string name, Actor actor, TimeProvider time)
@@ -36,5 +39,15 @@ public sealed class RegisteredModel : Entity
         }
 
         return new RegisteredModel { Id = Guid.NewGuid(), Name = name, CreatedBy = actor.Name, CreatedAt = time.UtcNow() };
+    }
+
+    /// <summary>Sets (or, with nulls, clears) this model's own policy and checks. Admins only.</summary>
+    public void Govern(ApprovalPolicy? policy, ValidationSettings? validation, Actor actor)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        RegistryDefaults.EnsureAdmin(actor);
+        RegistryDefaults.EnsureWorkable(policy, validation);
+        Policy = policy;
+        Validation = validation;
     }
 }

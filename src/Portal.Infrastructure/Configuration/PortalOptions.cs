@@ -21,6 +21,8 @@ public sealed class PortalOptions
     public DatasetOptions Datasets { get; set; } = new();
 
     public JobOptions Jobs { get; set; } = new();
+
+    public ModelOptions Models { get; set; } = new();
 }
 
 /// <summary>The <c>Portal:Jobs</c> section: how the local backend runs jobs.</summary>
@@ -50,6 +52,38 @@ public sealed class JobOptions
     public string? TrackingUri { get; set; }
 
     public long MaxLogBytes => (long)MaxLogMegabytes * 1024 * 1024;
+}
+
+/// <summary>
+/// How new model versions are checked until an Admin saves defaults on the Policies page (which then win).
+/// </summary>
+public sealed class ModelOptions
+{
+    /// <summary>Run metric → lowest acceptable value (highest for names ending in loss, rmse, mae or error).</summary>
+    public Dictionary<string, double> RequiredMetrics { get; set; } = new(StringComparer.Ordinal) { ["val_auc"] = 0.6 };
+
+    /// <summary>Dataset (newest version, or <c>name:version</c>) the candidate and the champion are scored on.</summary>
+    public string HoldoutDataset { get; set; } = "credit-risk";
+
+    public string Target { get; set; } = "defaulted";
+
+    /// <summary>auc, accuracy, rmse, mae or r2.</summary>
+    public string Metric { get; set; } = "auc";
+
+    /// <summary>How much worse than the champion the candidate may be on the holdout metric.</summary>
+    public double Margin { get; set; } = 0.02;
+
+    /// <summary>Category column scored slice by slice (e.g. a sensitive attribute); empty for none.</summary>
+    public string? SliceColumn { get; set; } = "employment";
+
+    /// <summary>Largest allowed difference of the metric between two slices.</summary>
+    public double MaxSliceGap { get; set; } = 0.25;
+
+    /// <summary>Minutes an evaluation job may run.</summary>
+    public double EvaluationTimeoutMinutes { get; set; } = 30;
+
+    public Portal.Domain.Models.ValidationSettings ToSettings() =>
+        new(RequiredMetrics, HoldoutDataset, Target, Metric, Margin, string.IsNullOrWhiteSpace(SliceColumn) ? null : SliceColumn, MaxSliceGap);
 }
 
 public sealed class DatasetOptions

@@ -54,6 +54,8 @@ public sealed partial class JobService(
 
     public static bool CanSubmit(Actor actor) => TrackingStore.CanWrite(actor);
 
+    private static bool IsDataset(string reference) => reference.StartsWith("dataset:", StringComparison.Ordinal);
+
     public string CodeRoot => DataDirectory.ResolveFolder(options.Value.Jobs.CodeRoot, environment.ContentRootPath);
 
     /// <summary>Sample projects a job can start from: the folders of the code root.</summary>
@@ -92,9 +94,9 @@ public sealed partial class JobService(
         var run = await tracking.CreateRunAsync(experiment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), request.RunName, null, tags, actor, cancellationToken);
         // Params given at submission are the run's params from the start; the script may log them again (same value).
         await tracking.LogBatchAsync(run.Id, [], [.. parameters.Select(p => new KeyValuePair<string?, string?>(p.Key, p.Value ?? ""))], [], actor, cancellationToken);
-        if (inputs.Count > 0)
+        if (inputs.Values.Any(IsDataset))
         {
-            await tracking.AddInputsAsync(run.Id, inputs.Values, actor, cancellationToken);
+            await tracking.AddInputsAsync(run.Id, inputs.Values.Where(IsDataset), actor, cancellationToken);
         }
 
         var job = Job.Submit(run.Id, experiment.Id, request.Command!, codeFolder is null ? null : request.CodePath!.Trim().Trim('/'),
@@ -315,14 +317,24 @@ public sealed partial class JobService(
                 continue;
             }
 
-            if (!ArtifactRef.TryParse(reference, out var artifact, out var problem) || artifact.Kind != ArtifactKind.Dataset)
+            if (!ArtifactRef.TryParse(reference, out var artifact, out var problem) || artifact.Kind is not (ArtifactKind.Dataset or ArtifactKind.Model))
             {
-                errors.Add("inputs", $"inputs.{name}: {(artifact is null ? problem : "an input is a dataset version, dataset:<name>:<version>")}");
+                errors.Add("inputs", $"inputs.{name}: {(artifact is null ? problem : "an input is a dataset version, dataset:<name>:<version>, or a model version, model:<name>:<version>")}");
                 continue;
             }
 
             var parts = artifact.Value.Split(':');
-            if (await datasets.FindVersionAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), cancellationToken) is null)
+            if (artifact.Kind == ArtifactKind.Model)
+            {
+                var number = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                if (!await db.ModelVersions.AnyAsync(v => v.ModelName == parts[0] && v.Version == number, cancellationToken))
+                {
+                    errors.Add("inputs", $"inputs.{name}: there is no model version {reference}.");
+                    continue;
+                }
+            }
+            else if (await datasets.FindVersionAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), cancellationToken) is null)
             {
                 errors.Add("inputs", $"inputs.{name}: there is no dataset version {reference}.");
                 continue;

@@ -276,7 +276,7 @@ public sealed partial class LocalJobRunner(
             var environment = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (name, reference) in job.Inputs)
             {
-                environment[$"INPUT_{name.ToUpperInvariant()}"] = await RunFolder.MaterialiseAsync(services.GetRequiredService<DatasetCatalog>(), folder, name, reference, cancellationToken);
+                environment[$"INPUT_{name.ToUpperInvariant()}"] = await RunFolder.MaterialiseAsync(services, folder, name, reference, cancellationToken);
             }
 
             foreach (var (key, value) in job.Params)

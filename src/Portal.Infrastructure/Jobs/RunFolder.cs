@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Infrastructure.Datasets;
 using Portal.Infrastructure.Experiments;
 
@@ -7,19 +8,27 @@ namespace Portal.Infrastructure.Jobs;
 /// <summary>What goes into a job's run folder before it starts (inputs) and what comes out after (outputs, log).</summary>
 internal static class RunFolder
 {
-    /// <summary>Copies a dataset version into <c>inputs/{name}.{ext}</c> of the run folder; returns its path.</summary>
-    public static async Task<string> MaterialiseAsync(DatasetCatalog catalog, string folder, string name, string reference, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies a dataset version into <c>inputs/{name}.{ext}</c> of the run folder, or a model version's artifact
+    /// into <c>inputs/{name}{ext}</c>; returns its path.
+    /// </summary>
+    public static async Task<string> MaterialiseAsync(IServiceProvider services, string folder, string name, string reference, CancellationToken cancellationToken)
     {
         var parts = reference.Split(':');
-        var found = await catalog.OpenContentAsync(parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture), cancellationToken)
-            ?? throw new KeyNotFoundException($"input {name}: dataset version {reference} no longer exists.");
+        var number = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        var (content, fileName) = parts[0] == "model"
+            ? await services.GetRequiredService<Models.ModelRegistry>().OpenArtifactAsync(parts[1], number, cancellationToken) is { } model
+                ? (model.Content, model.Version.ArtifactPath)
+                : throw new KeyNotFoundException($"input {name}: model version {reference} no longer exists.")
+            : await services.GetRequiredService<DatasetCatalog>().OpenContentAsync(parts[1], number, cancellationToken) is { } dataset
+                ? (dataset.Content, dataset.Version.FileName)
+                : throw new KeyNotFoundException($"input {name}: dataset version {reference} no longer exists.");
         Directory.CreateDirectory(Path.Combine(folder, "inputs"));
-        var extension = Path.GetExtension(found.Version.FileName);
-        var path = Path.Combine(folder, "inputs", $"{name}{extension}");
-        await using (found.Content)
+        var path = Path.Combine(folder, "inputs", $"{name}{Path.GetExtension(fileName)}");
+        await using (content)
         await using (var target = File.Create(path))
         {
-            await found.Content.CopyToAsync(target, cancellationToken);
+            await content.CopyToAsync(target, cancellationToken);
         }
 
         return path;

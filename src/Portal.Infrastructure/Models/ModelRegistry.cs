@@ -5,6 +5,7 @@ using Portal.Domain.Datasets;
 using Portal.Domain.Experiments;
 using Portal.Domain.Lineage;
 using Portal.Domain.Models;
+using Portal.Domain.Ports;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Persistence;
 
@@ -23,12 +24,13 @@ public sealed class ModelInputException(string field, string message) : DomainEx
 /// The model registry: versions registered from a run's artifact (bound to its SHA-256), with lineage
 /// run → model and dataset → run → model, and an audit entry for every change.
 /// </summary>
-public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, IArtifactStore store, ModelValidation validation, TimeProvider time)
 {
     // One registration per model at a time, so version numbers are never raced.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
 
-    public async Task<ModelVersion> RegisterVersionAsync(string name, string? runId, string? artifactPath, Actor actor, CancellationToken cancellationToken)
+    public async Task<ModelVersion> RegisterVersionAsync(string name, string? runId, string? artifactPath, Actor actor, CancellationToken cancellationToken,
+        string? description = null, IReadOnlyList<string>? tags = null)
     {
         ArgumentNullException.ThrowIfNull(actor);
         if (!RegisteredModel.CanRegister(actor))
@@ -69,6 +71,7 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
             ?? throw new ModelInputException("artifactPath", $"artifactPath: run {runId} has no artifact '{path}'.");
 
         var gate = Gates.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        ModelVersion version;
         await gate.WaitAsync(cancellationToken);
         try
         {
@@ -80,19 +83,97 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
             }
 
             var number = (await db.ModelVersions.Where(v => v.ModelName == name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0) + 1;
-            var version = ModelVersion.Register(name, number, run.Id, path, artifact.Hash, actor, time);
+            var facts = await FactsAsync(db, run, name, description, tags, cancellationToken);
+            version = ModelVersion.Register(name, number, run.Id, path, artifact.Hash, actor, time, facts);
             db.ModelVersions.Add(version);
             var modelRef = ArtifactRef.Parse($"model:{name}:{number}");
             db.LineageEdges.Add(LineageEdge.Record(ArtifactRef.Run(run.Id), modelRef, LineageRelation.RegisteredFrom, actor, time));
             db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.ModelVersionRegistered, modelRef.ToString(), time,
                 after: $"state={version.State}; run={run.Id}; artifact={path}; sha256={artifact.Hash}"));
             await db.SaveChangesAsync(cancellationToken);
-            return version;
         }
         finally
         {
             gate.Release();
         }
+
+        await validation.StartAsync(name, version.Version, actor, cancellationToken);
+        return (await FindVersionAsync(name, version.Version, cancellationToken))!;
+    }
+
+    /// <summary>Replaces the model card. It is fixed once review starts: reviewers decide on what they read.</summary>
+    public async Task EditCardAsync(string name, int number, ModelCard card, Actor actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!RegisteredModel.CanRegister(actor))
+        {
+            throw new NotPermittedException("Only data scientists and administrators can edit model cards.");
+        }
+
+        if (card.Problem() is { } problem)
+        {
+            throw new ModelInputException("card", problem);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
+            ?? throw new KeyNotFoundException($"There is no version {number} of model '{name}'.");
+        if (version.State is not (ModelState.Registered or ModelState.Validated or ModelState.Failed))
+        {
+            throw new DomainException($"{version.Label} is {ModelVersion.Describe(version.State)}; its model card is fixed once review starts.");
+        }
+
+        var changed = card.Sections().Zip(version.Card.Sections()).Where(p => p.First.Markdown != p.Second.Markdown).Select(p => p.First.Title).ToList();
+        version.EditCard(card);
+        db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.ModelCardEdited, $"model:{name}:{number}", time,
+            after: changed.Count == 0 ? "no section changed" : $"sections changed: {string.Join(", ", changed)}"));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>The model file of a version, as the artifact store holds it under the digest the version bound.</summary>
+    public async Task<(ModelVersion Version, Stream Content)?> OpenArtifactAsync(string name, int number, CancellationToken cancellationToken)
+    {
+        if (await FindVersionAsync(name, number, cancellationToken) is not { } version)
+        {
+            return null;
+        }
+
+        return await store.OpenReadAsync(version.ArtifactHash, cancellationToken) is { } content ? (version, content) : null;
+    }
+
+    /// <summary>The current SHA-256 of the run file a version was made from (it differs from the bound one if the file was replaced).</summary>
+    public async Task<string?> CurrentArtifactHashAsync(PortalDbContext db, ModelVersion version, CancellationToken cancellationToken) =>
+        await db.RunArtifacts.AsNoTracking().Where(a => a.RunId == version.SourceRunId && a.Path == version.ArtifactPath).Select(a => a.Hash).FirstOrDefaultAsync(cancellationToken);
+
+    private async Task<ModelVersionFacts> FactsAsync(PortalDbContext db, Run run, string name, string? description, IReadOnlyList<string>? tags, CancellationToken cancellationToken)
+    {
+        if ((description ?? "").Length > 4000)
+        {
+            throw new ModelInputException("description", "description: at most 4,000 characters.");
+        }
+
+        if (tags is { } given && (given.Count > 50 || given.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100)))
+        {
+            throw new ModelInputException("tags", "tags: at most 50, each 1–100 characters.");
+        }
+
+        var training = run.Inputs.Where(i => i.StartsWith("dataset:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        var signature = new List<ColumnSchema>();
+        if (training.Count > 0)
+        {
+            var parts = training[0].Split(':');
+            var number = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+            var schema = await db.DatasetVersions.AsNoTracking()
+                .Join(db.Datasets.AsNoTracking(), v => v.DatasetId, d => d.Id, (v, d) => new { d.Name, v.Number, v.Schema })
+                .Where(x => x.Name == parts[1] && x.Number == number).Select(x => x.Schema).FirstOrDefaultAsync(cancellationToken);
+            var (_, settings) = await validation.EffectiveAsync(db, name, cancellationToken);
+            // The label is what the model predicts, not what it takes.
+            signature.AddRange((schema ?? []).Where(c => !string.Equals(c.Name, settings.Target, StringComparison.Ordinal)));
+        }
+
+        var metrics = run.Metrics.Where(m => double.IsFinite(m.Value.Value)).ToDictionary(m => m.Key, m => m.Value.Value, StringComparer.Ordinal);
+        return new ModelVersionFacts(metrics, signature, training, description, tags?.Select(t => t.Trim()).Distinct(StringComparer.Ordinal).ToList());
     }
 
     public async Task<IReadOnlyList<ModelSummary>> ListAsync(CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ public static class ApiEndpoints
         api.MapExperimentsApi();
         api.MapSweepsApi();
         api.MapModelsApi();
+        api.MapApprovalsApi();
         app.MapMlflowApi();
         return app;
     }

@@ -50,6 +50,11 @@ public class AuditApiTests : IDisposable
 
         await using (var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
         {
+            // The portal's connection is refused by the trigger; someone with the database file can drop it first.
+            var refused = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => db.Database.ExecuteSqlRawAsync("UPDATE AuditEntries SET Actor = 'mallory' WHERE Id = 2"));
+            Assert.Contains("append-only", refused.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM AuditEntries WHERE Id = 3"));
+            await db.Database.ExecuteSqlRawAsync("DROP TRIGGER AuditEntries_NoUpdate");
             await db.Database.ExecuteSqlRawAsync("UPDATE AuditEntries SET Actor = 'mallory' WHERE Id = 2");
         }
 

@@ -92,6 +92,32 @@ public class PostgresPersistenceTests(PostgresServer postgres) : IDisposable
     }
 
     [Fact]
+    public async Task AuditRows_CannotBeChangedByThePortalsRole_AndAnEditIsFoundByVerify()
+    {
+        await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();
+        var trail = services.GetRequiredService<AuditTrail>();
+        await trail.RecordAsync(new Actor("ada@demo.local"), "test.action", "thing:1", after: "b");
+        await trail.RecordAsync(new Actor("ada@demo.local"), "test.action", "thing:2", after: "c");
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        var second = await db.AuditEntries.OrderBy(e => e.Id).Skip(1).Select(e => e.Id).FirstAsync();
+
+        var update = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.Database.ExecuteSqlAsync($"UPDATE \"AuditEntries\" SET \"Actor\" = 'mallory' WHERE \"Id\" = {second}"));
+        var delete = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.Database.ExecuteSqlAsync($"DELETE FROM \"AuditEntries\" WHERE \"Id\" = {second}"));
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.Database.ExecuteSqlRawAsync("TRUNCATE \"AuditEntries\""));
+        Assert.Contains("append-only", update.MessageText, StringComparison.Ordinal);
+        Assert.Equal("42501", delete.SqlState);
+        Assert.True((await trail.VerifyAsync()).Valid);
+
+        // Someone who owns the schema can still disable the trigger; the chain then names the edited entry.
+        await db.Database.ExecuteSqlRawAsync("ALTER TABLE \"AuditEntries\" DISABLE TRIGGER audit_entries_no_change");
+        await db.Database.ExecuteSqlAsync($"UPDATE \"AuditEntries\" SET \"Actor\" = 'mallory' WHERE \"Id\" = {second}");
+        var verification = await trail.VerifyAsync();
+
+        Assert.False(verification.Valid);
+        Assert.Equal(second, verification.FirstBrokenEntry);
+    }
+
+    [Fact]
     public async Task ConcurrentAuditRecords_FormOneUnbrokenChain()
     {
         await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();

@@ -16,6 +16,19 @@ internal sealed class RegisteredModelConfiguration : IEntityTypeConfiguration<Re
         builder.Property(m => m.Description).HasMaxLength(4000);
         builder.Property(m => m.CreatedBy).HasMaxLength(256).IsRequired();
         builder.Property(m => m.Policy).HasJsonConversion();
+        builder.Property(m => m.Validation).HasJsonConversion();
+    }
+}
+
+internal sealed class RegistryDefaultsConfiguration : IEntityTypeConfiguration<RegistryDefaults>
+{
+    public void Configure(EntityTypeBuilder<RegistryDefaults> builder)
+    {
+        builder.ToTable("RegistryDefaults");
+        builder.Property(d => d.Id).ValueGeneratedNever();
+        builder.Property(d => d.Policy).HasJsonConversion().IsRequired();
+        builder.Property(d => d.Validation).HasJsonConversion().IsRequired();
+        builder.Property(d => d.UpdatedBy).HasMaxLength(256).IsRequired();
     }
 }
 
@@ -34,6 +47,16 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
         builder.Property(v => v.State).HasConversion<string>().HasMaxLength(20);
         builder.Property(v => v.StateReason).HasMaxLength(4000);
         builder.Ignore(v => v.Label);
+        builder.Property(v => v.Description).HasMaxLength(4000);
+        builder.Property(v => v.Tags).HasJsonConversion().IsRequired();
+        builder.Property(v => v.Metrics).HasJsonConversion().IsRequired();
+        builder.Property(v => v.Signature).HasJsonConversion().IsRequired();
+        builder.Property(v => v.TrainingDatasets).HasJsonConversion().IsRequired();
+        builder.Property(v => v.Card).HasJsonConversion().IsRequired();
+        builder.Property(v => v.Checks).HasJsonConversion().IsRequired();
+        builder.Property(v => v.Evaluation).HasJsonConversion();
+        builder.Property(v => v.EvaluationRunId).HasMaxLength(32);
+        builder.HasIndex(v => v.EvaluationRunId);
         builder.HasIndex(v => v.State);
     }
 }

@@ -1,0 +1,118 @@
+"""Scores a candidate model, and the champion when there is one, on a holdout dataset: overall and per slice.
+
+The portal runs this as a job when a model version is registered (see ModelValidation.cs). Inputs arrive as
+INPUT_HOLDOUT, INPUT_CANDIDATE and INPUT_CHAMPION (optional); settings as PARAM_TARGET, PARAM_METRIC and
+PARAM_SLICE_COLUMN. A model file is a pickle of an estimator, or of {"model": estimator, "columns": [...]}
+as the samples write it. The result goes to outputs/evaluation.json; numbers that cannot be computed are null.
+"""
+import json
+import math
+import os
+import pickle
+import sys
+
+import pandas as pd
+from sklearn import metrics
+
+MAX_SLICES = 20
+target = os.environ["PARAM_TARGET"]
+metric = os.environ.get("PARAM_METRIC", "auc")
+slice_column = os.environ.get("PARAM_SLICE_COLUMN") or None
+classification = metric in ("auc", "accuracy")
+
+
+def read(path):
+    if path.endswith((".jsonl", ".ndjson", ".json")):
+        return pd.read_json(path, lines=True)
+    return pd.read_csv(path)
+
+
+def load(path):
+    with open(path, "rb") as handle:
+        bundle = pickle.load(handle)
+    if isinstance(bundle, dict):
+        return bundle["model"], bundle.get("columns")
+    return bundle, list(getattr(bundle, "feature_names_in_", []) or [])
+
+
+def features(frame, columns):
+    x = frame.drop(columns=[target])
+    numeric = list(x.select_dtypes("number").columns)
+    x[numeric] = x[numeric].fillna(x[numeric].median())
+    # Only the categories the model was trained on become indicator columns (an id or e-mail column would explode).
+    wanted = [c for c in x.columns if c not in numeric and any(str(k).startswith(f"{c}_") for k in columns)]
+    x = pd.get_dummies(x[numeric + wanted], columns=wanted, dtype=float)
+    return x.reindex(columns=columns, fill_value=0.0) if columns else x[numeric]
+
+
+def labels(series):
+    if classification:
+        return series.astype(str).str.strip().str.lower().isin(["true", "1", "1.0", "yes"]).astype(int)
+    return series.astype(float)
+
+
+def predict(model, x):
+    if classification and hasattr(model, "predict_proba"):
+        return model.predict_proba(x)[:, 1]
+    return model.predict(x)
+
+
+def score(y, predicted):
+    if len(y) == 0:
+        return None
+    if metric == "auc":
+        return metrics.roc_auc_score(y, predicted) if y.nunique() == 2 else None
+    if metric == "accuracy":
+        return metrics.accuracy_score(y, predicted >= 0.5)
+    if metric == "rmse":
+        return math.sqrt(metrics.mean_squared_error(y, predicted))
+    if metric == "mae":
+        return metrics.mean_absolute_error(y, predicted)
+    return metrics.r2_score(y, predicted) if len(y) > 1 else None
+
+
+def finite(value):
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+frame = read(os.environ["INPUT_HOLDOUT"])
+if target not in frame.columns:
+    sys.exit(f"the holdout dataset has no column '{target}' (columns: {', '.join(map(str, frame.columns))})")
+if slice_column and slice_column not in frame.columns:
+    sys.exit(f"the holdout dataset has no slice column '{slice_column}'")
+frame = frame.dropna(subset=[target]).reset_index(drop=True)
+y = labels(frame[target])
+print(f"holdout: {len(frame)} rows, metric {metric}", flush=True)
+
+predictions = {}
+for role in ("candidate", "champion"):
+    path = os.environ.get(f"INPUT_{role.upper()}")
+    if path:
+        model, columns = load(path)
+        predictions[role] = pd.Series(predict(model, features(frame, columns)))
+        print(f"{role}: {metric} = {score(y, predictions[role])}", flush=True)
+
+slices = []
+if slice_column:
+    groups = frame[slice_column].fillna("(missing)").astype(str)
+    for value, count in groups.value_counts().head(MAX_SLICES).items():
+        mask = groups == value
+        slices.append({
+            "slice": value,
+            "rows": int(count),
+            "candidate": finite(score(y[mask], predictions["candidate"][mask])),
+            "champion": finite(score(y[mask], predictions["champion"][mask])) if "champion" in predictions else None,
+        })
+
+result = {
+    "metric": metric,
+    "rows": int(len(frame)),
+    "candidate": finite(score(y, predictions["candidate"])),
+    "champion": finite(score(y, predictions["champion"])) if "champion" in predictions else None,
+    "sliceColumn": slice_column,
+    "slices": slices,
+}
+os.makedirs("outputs", exist_ok=True)
+with open("outputs/evaluation.json", "w", encoding="utf-8") as handle:
+    json.dump(result, handle, indent=2)
+print(json.dumps({k: v for k, v in result.items() if k != "slices"}), flush=True)

@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Domain.Common;
+using Portal.Domain.Identity;
+using Portal.Infrastructure.Experiments;
+using Portal.Infrastructure.Identity;
+using Portal.UnitTests.Builders;
+
+namespace Portal.UnitTests.Api;
+
+/// <summary>
+/// A portal with one trained model (a real scikit-learn job) and relaxed metric thresholds, so versions
+/// registered from it pass their checks and the approval workflow can be exercised.
+/// </summary>
+public sealed class ApprovalsPortal : PortalFactory
+{
+    private string? _runId;
+
+    public HttpClient Scientist => ClientFor("scientist@demo.local");
+
+    public HttpClient Admin => ClientFor("admin@demo.local");
+
+    /// <summary>The run whose outputs/model.pkl the tests register, trained once.</summary>
+    public async Task<string> TrainedRunAsync()
+    {
+        if (_runId is not null)
+        {
+            return _runId;
+        }
+
+        await WaitForDemoDataAsync();
+        (await Admin.PutAsJsonAsync("/api/v1/policies/default", new
+        {
+            policy = new { approvalsRequired = 2, reviewerRole = "RiskReviewer", authorMayApprove = false, requiredChecks = new[] { "data-validation", "required-metrics", "champion-comparison", "slice-metrics" }, expiresAfterDays = 14 },
+            checks = new { requiredMetrics = new Dictionary<string, double>(), holdoutDataset = "credit-risk:1", target = "defaulted", metric = "auc", margin = 0.05, sliceColumn = "employment", maxSliceGap = 1.0 },
+        })).EnsureSuccessStatusCode();
+        var script = Path.Combine(AppContext.BaseDirectory, "Models", "train_model.py");
+        var job = await (await Scientist.PostAsJsonAsync("/api/v1/jobs", new { experiment = "approvals-test", command = $"python {script}", inputs = new { train = "dataset:credit-risk:1" } }))
+            .JsonAsync(HttpStatusCode.Accepted);
+        var jobId = job.GetProperty("jobId").GetString();
+        await JobsApiTests.WaitUntilAsync(async () => (await (await Scientist.GetAsync($"/api/v1/jobs/{jobId}")).JsonAsync()).GetProperty("status").GetString() is "Completed" or "Failed", "the training job");
+        Assert.Equal("Completed", (await (await Scientist.GetAsync($"/api/v1/jobs/{jobId}")).JsonAsync()).GetProperty("status").GetString());
+        return _runId = job.GetProperty("runId").GetString()!;
+    }
+
+    /// <summary>Registers a new model's first version as <paramref name="author"/> and waits for its checks.</summary>
+    public async Task<(string Name, JsonElement Version)> ValidatedVersionAsync(string author = "scientist@demo.local")
+    {
+        var runId = await TrainedRunAsync();
+        var name = $"m-{Guid.NewGuid():N}"[..14];
+        (await (await ClientFor(author).PostAsJsonAsync($"/api/v1/models/{name}/versions", new { runId, artifactPath = "outputs/model.pkl" })).JsonAsync(HttpStatusCode.Created)).ToString();
+        return (name, await SettledAsync(name, 1));
+    }
+
+    public async Task<JsonElement> SettledAsync(string name, int version)
+    {
+        JsonElement found = default;
+        await JobsApiTests.WaitUntilAsync(async () =>
+        {
+            found = await (await Scientist.GetAsync($"/api/v1/models/{name}/versions/{version}")).JsonAsync();
+            return found.GetProperty("state").GetString() != "Registered";
+        }, $"{name} v{version} to finish its checks");
+        return found;
+    }
+}
+
+public class ApprovalsApiTests(ApprovalsPortal portal) : IClassFixture<ApprovalsPortal>
+{
+    private readonly HttpClient _reviewer = portal.ClientFor("reviewer@demo.local");
+    private readonly HttpClient _reviewer2 = portal.ClientFor("reviewer2@demo.local");
+
+    [Fact]
+    public async Task AValidatedVersion_IsRequested_ReviewedTwice_AndApproved_WithEveryStepAudited()
+    {
+        var (name, version) = await portal.ValidatedVersionAsync();
+        Assert.Equal("Validated", version.GetProperty("state").GetString());
+        var checks = version.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c);
+        Assert.Equal(["champion-comparison", "data-validation", "required-metrics", "slice-metrics"], checks.Keys.Order());
+        Assert.All(checks.Values, c => Assert.Equal("Passed", c.GetProperty("status").GetString()));
+        Assert.Contains("no champion", checks["champion-comparison"].GetProperty("detail").GetString());
+        var evaluation = version.GetProperty("evaluation");
+        Assert.InRange(evaluation.GetProperty("candidate").GetDouble(), 0.5, 1.0);
+        Assert.True(evaluation.GetProperty("slices").GetArrayLength() >= 3);
+        Assert.Contains(version.GetProperty("signature").EnumerateArray(), c => c.GetProperty("name").GetString() == "credit_score");
+        Assert.DoesNotContain(version.GetProperty("signature").EnumerateArray(), c => c.GetProperty("name").GetString() == "defaulted");
+
+        var request = await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/approval-requests", new { comment = "Beats nothing yet; first version." }))
+            .JsonAsync(HttpStatusCode.Created);
+        var id = request.GetProperty("id").GetString();
+        Assert.Equal("Open", request.GetProperty("state").GetString());
+        Assert.Equal(2, request.GetProperty("policy").GetProperty("approvalsRequired").GetInt32());
+        Assert.Equal("PendingApproval", (await portal.SettledAsync(name, 1)).GetProperty("state").GetString());
+        var inbox = await (await _reviewer.GetAsync("/api/v1/approval-requests?state=Open")).JsonAsync();
+        Assert.Contains(inbox.EnumerateArray(), r => r.GetProperty("id").GetString() == id && r.GetProperty("requestedBy").GetString() == "scientist@demo.local");
+
+        var first = await (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "Evidence pack complete." })).JsonAsync();
+        Assert.Equal("Open", first.GetProperty("state").GetString());
+        Assert.Equal(1, first.GetProperty("approvalsGiven").GetInt32());
+        await (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "Again." })).AssertProblemAsync(HttpStatusCode.Conflict);
+        var second = await (await _reviewer2.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "Slices are even." })).JsonAsync();
+
+        Assert.Equal("Approved", second.GetProperty("state").GetString());
+        Assert.Equal(["reviewer@demo.local", "reviewer2@demo.local"], second.GetProperty("decisions").EnumerateArray().Select(d => d.GetProperty("reviewer").GetString()));
+        Assert.Equal("Approved", (await portal.SettledAsync(name, 1)).GetProperty("state").GetString());
+        await (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "reject", reason = "Too late." })).AssertProblemAsync(HttpStatusCode.Conflict);
+        var audit = await (await portal.Admin.GetAsync($"/api/v1/audit?entity=model:{name}")).JsonAsync();
+        var actions = audit.EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
+        Assert.Equal(2, actions.Count(a => a == "approval.decided"));
+        Assert.Contains("approval.requested", actions);
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "model.state-changed" && e.GetProperty("after").GetString() == "state=Approved");
+        Assert.True((await (await portal.Admin.GetAsync("/api/v1/audit/verify")).JsonAsync()).GetProperty("valid").GetBoolean());
+    }
+
+    [Fact]
+    public async Task DecisionsFromTheAuthor_AViewerOrADataScientist_AreRefusedAndAudited_AndBadInputIsNamed()
+    {
+        // The admin also holds the reviewer role here, so only "nobody approves their own model" stands in the way.
+        await portal.Services.GetRequiredService<UserDirectory>().SetRolesAsync(new Actor("admin@demo.local", [Roles.Admin]), "admin@demo.local", [Roles.Admin, Roles.RiskReviewer]);
+        var (name, _) = await portal.ValidatedVersionAsync("admin@demo.local");
+        var id = (await (await portal.Admin.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/approval-requests", new { })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+
+        var own = await (await portal.Admin.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "Mine is fine." })).AssertProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Contains("author", own);
+        await (await portal.ClientFor("viewer@demo.local").PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "x" })).AssertProblemAsync(HttpStatusCode.Forbidden);
+        await (await portal.Scientist.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "x" })).AssertProblemAsync(HttpStatusCode.Forbidden);
+        var noReason = await (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "  " })).JsonAsync(HttpStatusCode.BadRequest);
+        Assert.True(noReason.GetProperty("errors").TryGetProperty("reason", out _));
+        var badVerdict = await (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "maybe", reason = "Hmm." })).JsonAsync(HttpStatusCode.BadRequest);
+        Assert.True(badVerdict.GetProperty("errors").TryGetProperty("verdict", out _));
+
+        var request = await (await _reviewer.GetAsync($"/api/v1/approval-requests/{id}")).JsonAsync();
+        Assert.Equal("Open", request.GetProperty("state").GetString());
+        Assert.Equal(0, request.GetProperty("decisions").GetArrayLength());
+        var refusals = await (await portal.Admin.GetAsync($"/api/v1/audit?entity=model:{name}&action=security.approval-refused")).JsonAsync();
+        Assert.Contains(refusals.EnumerateArray(), e => e.GetProperty("actor").GetString() == "admin@demo.local");
+        Assert.Equal(3, refusals.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "security.approval-refused"));
+    }
+
+    [Fact]
+    public async Task TwoReviewersApprovingAtTheSameInstant_WithOneApprovalLeft_MakeExactlyOneTransition()
+    {
+        var (name, _) = await portal.ValidatedVersionAsync();
+        (await portal.Admin.PutAsJsonAsync($"/api/v1/models/{name}/policy", new
+        {
+            policy = new { approvalsRequired = 1, reviewerRole = "RiskReviewer", authorMayApprove = false, requiredChecks = Array.Empty<string>(), expiresAfterDays = 14 },
+        })).EnsureSuccessStatusCode();
+        var id = (await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/approval-requests", new { })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+
+        var responses = await Task.WhenAll(
+            _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "One." }),
+            _reviewer2.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "Two." }));
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+        var request = await (await _reviewer.GetAsync($"/api/v1/approval-requests/{id}")).JsonAsync();
+        Assert.Equal("Approved", request.GetProperty("state").GetString());
+        Assert.Equal(1, request.GetProperty("decisions").GetArrayLength());
+        var audit = await (await portal.Admin.GetAsync($"/api/v1/audit?entity=model:{name}")).JsonAsync();
+        Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "approval.decided");
+        Assert.Single(audit.EnumerateArray(), e => e.GetProperty("after").GetString() == "state=Approved");
+    }
+
+    [Fact]
+    public async Task DecidingAfterTheArtifactChanged_OrAfterExpiry_Is409_AndReturnsTheVersionToValidated()
+    {
+        var (name, version) = await portal.ValidatedVersionAsync();
+        var id = (await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/approval-requests", new { })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        // Someone replaces the run's model file after approval was asked for (put back afterwards: other tests register it).
+        var artifacts = portal.Services.GetRequiredService<RunArtifacts>();
+        var runId = version.GetProperty("sourceRunId").GetString()!;
+        var original = new MemoryStream();
+        await using (var content = (await artifacts.OpenAsync(runId, "outputs/model.pkl", CancellationToken.None))!.Value.Content)
+        {
+            await content.CopyToAsync(original);
+        }
+
+        string voided;
+        try
+        {
+            await artifacts.PutAsync(runId, "outputs/model.pkl", new MemoryStream([1, 2, 3]), CancellationToken.None);
+            voided = await (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "Looks fine." })).AssertProblemAsync(HttpStatusCode.Conflict);
+        }
+        finally
+        {
+            original.Position = 0;
+            await artifacts.PutAsync(runId, "outputs/model.pkl", original, CancellationToken.None);
+        }
+
+        Assert.Contains("void", voided);
+        Assert.Equal("Void", (await (await _reviewer.GetAsync($"/api/v1/approval-requests/{id}")).JsonAsync()).GetProperty("state").GetString());
+        var back = await portal.SettledAsync(name, 1);
+        Assert.Equal("Validated", back.GetProperty("state").GetString());
+        Assert.Contains("artifact changed", back.GetProperty("stateReason").GetString());
+
+        var (other, _) = await portal.ValidatedVersionAsync();
+        var late = (await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{other}/versions/1/approval-requests", new { })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        portal.Time.Advance(TimeSpan.FromDays(15));
+        var expired = await (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{late}/decisions", new { verdict = "approve", reason = "Finally." })).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("expired", expired);
+        Assert.Equal("Validated", (await portal.SettledAsync(other, 1)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task AModelsOwnChecks_FailAVersionMissingARequiredMetric_NamingIt()
+    {
+        var (name, version) = await portal.ValidatedVersionAsync();
+        var policy = await portal.Admin.PutAsJsonAsync($"/api/v1/models/{name}/policy", new
+        {
+            checks = new { requiredMetrics = new Dictionary<string, double> { ["val_auc"] = 0.6 }, holdoutDataset = "credit-risk:1", target = "defaulted", metric = "auc", margin = 0.05, sliceColumn = "", maxSliceGap = 0.1 },
+        });
+        Assert.True((await policy.JsonAsync()).GetProperty("ownChecks").GetBoolean());
+        (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions", new { runId = version.GetProperty("sourceRunId").GetString(), artifactPath = "outputs/model.pkl" })).EnsureSuccessStatusCode();
+
+        var second = await portal.SettledAsync(name, 2);
+
+        Assert.Equal("Failed", second.GetProperty("state").GetString());
+        Assert.Contains("val_auc is missing", second.GetProperty("stateReason").GetString());
+        var champion = second.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "champion-comparison");
+        Assert.Equal("Passed", champion.GetProperty("status").GetString());
+        Assert.Contains("no champion", champion.GetProperty("detail").GetString());
+        await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions/2/approval-requests", new { })).AssertProblemAsync(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Policies_AreAdminOnly_AndBadOnesAreNamed()
+    {
+        var body = new
+        {
+            policy = new { approvalsRequired = 0, reviewerRole = "RiskReviewer", authorMayApprove = false, requiredChecks = Array.Empty<string>(), expiresAfterDays = 14 },
+            checks = new { requiredMetrics = new Dictionary<string, double>(), holdoutDataset = "credit-risk", target = "defaulted", metric = "auc", margin = 0.02, sliceColumn = "", maxSliceGap = 0.1 },
+        };
+        await (await portal.Scientist.PutAsJsonAsync("/api/v1/policies/default", body)).AssertProblemAsync(HttpStatusCode.Forbidden);
+        var problem = await (await portal.Admin.PutAsJsonAsync("/api/v1/policies/default", body)).JsonAsync(HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("approvalsRequired", out _), problem.ToString());
+        var unknownCheck = await (await portal.Admin.PutAsJsonAsync("/api/v1/policies/default", new
+        {
+            policy = new { approvalsRequired = 2, reviewerRole = "RiskReviewer", authorMayApprove = false, requiredChecks = new[] { "gut-feeling" }, expiresAfterDays = 14 },
+            body.checks,
+        })).JsonAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("gut-feeling", unknownCheck.GetProperty("errors").GetProperty("requiredChecks")[0].GetString());
+        Assert.Equal(2, (await (await portal.Scientist.GetAsync("/api/v1/policies/default")).JsonAsync()).GetProperty("policy").GetProperty("approvalsRequired").GetInt32());
+    }
+}
