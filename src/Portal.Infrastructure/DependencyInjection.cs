@@ -72,6 +72,7 @@ public static class DependencyInjection
         services.AddSingleton<Models.ModelValidation>();
         services.AddSingleton<Models.Approvals>();
         services.AddSingleton<Models.RegistryPolicies>();
+        services.AddSingleton<Models.EvidencePacks>();
         services.AddHostedService<Models.RegistryWorker>();
 
         services.AddSingleton<LocalJobRunner>();

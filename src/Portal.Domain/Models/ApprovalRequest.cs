@@ -98,7 +98,7 @@ public sealed class ApprovalRequest : Entity
 
         version.RequestApproval(time);
         var now = time.UtcNow();
-        return new ApprovalRequest
+        var request = new ApprovalRequest
         {
             Id = Guid.NewGuid(),
             ModelName = version.ModelName,
@@ -112,6 +112,8 @@ public sealed class ApprovalRequest : Entity
             State = ApprovalState.Open,
             ConcurrencyStamp = Guid.NewGuid(),
         };
+        request.Raise(new ApprovalRequested(request.Id, version.ModelName, version.Version, requester.Name, policy.ReviewerRole, now));
+        return request;
     }
 
     /// <summary>Why <paramref name="reviewer"/> may not decide, or null when they may (for pages to show or hide the buttons).</summary>
@@ -176,7 +178,6 @@ public sealed class ApprovalRequest : Entity
 
         Decisions = [.. Decisions, new ApprovalDecision(reviewer.Name, verdict, reason.Trim(), now)];
         ConcurrencyStamp = Guid.NewGuid();
-        Raise(new ApprovalDecided(Id, ModelName, Version, reviewer.Name, verdict, RequestedBy, now));
         if (verdict == Verdict.Reject)
         {
             State = ApprovalState.Rejected;
@@ -187,6 +188,8 @@ public sealed class ApprovalRequest : Entity
             State = ApprovalState.Approved;
             version.Approve(time);
         }
+
+        Raise(new ApprovalDecided(Id, ModelName, Version, reviewer.Name, verdict, reason.Trim(), State, ApprovalsGiven, Policy.ApprovalsRequired, RequestedBy, version.Author, now));
     }
 
     /// <summary>Expires an open request past its time (a background sweep calls this).</summary>
@@ -213,7 +216,15 @@ public sealed class ApprovalRequest : Entity
     }
 }
 
-public sealed record ApprovalDecided(Guid RequestId, string Model, int Version, string Reviewer, Verdict Verdict, string Author, DateTime OccurredAt) : IDomainEvent
+/// <summary>A reviewer decided; <paramref name="Outcome"/> is the request's state after it.</summary>
+public sealed record ApprovalDecided(
+    Guid RequestId, string Model, int Version, string Reviewer, Verdict Verdict, string Reason, ApprovalState Outcome,
+    int ApprovalsGiven, int ApprovalsRequired, string RequestedBy, string Author, DateTime OccurredAt) : IDomainEvent
+{
+    public string Subject => $"model:{Model}:{Version}";
+}
+
+public sealed record ApprovalRequested(Guid RequestId, string Model, int Version, string RequestedBy, string ReviewerRole, DateTime OccurredAt) : IDomainEvent
 {
     public string Subject => $"model:{Model}:{Version}";
 }

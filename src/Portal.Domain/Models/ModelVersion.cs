@@ -232,7 +232,7 @@ public sealed class ModelVersion : Entity
         State = to;
         StateReason = reason;
         StateChangedAt = time.UtcNow();
-        Raise(new ModelVersionStateChanged(ModelName, Version, from, to, reason, StateChangedAt));
+        Raise(new ModelVersionStateChanged(ModelName, Version, from, to, reason, Author, StateChangedAt));
     }
 
     private static string Required(string reason) =>
@@ -260,7 +260,7 @@ public sealed record ModelVersionFacts(
     IReadOnlyList<string>? Tags = null,
     ModelCard? Card = null);
 
-public sealed record ModelVersionStateChanged(string Model, int Version, ModelState From, ModelState To, string? Reason, DateTime OccurredAt) : IDomainEvent
+public sealed record ModelVersionStateChanged(string Model, int Version, ModelState From, ModelState To, string? Reason, string Author, DateTime OccurredAt) : IDomainEvent
 {
     public string Subject => $"model:{Model}:{Version}";
 }

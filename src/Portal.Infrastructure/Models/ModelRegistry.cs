@@ -12,7 +12,10 @@ using Portal.Infrastructure.Persistence;
 namespace Portal.Infrastructure.Models;
 
 /// <summary>A registered model with its versions' numbers and states, for lists.</summary>
-public sealed record ModelSummary(RegisteredModel Model, int Versions, int? LatestVersion, int? DeployedVersion, int? ApprovedVersion);
+public sealed record ModelSummary(RegisteredModel Model, int Versions, int? LatestVersion, int? DeployedVersion, int? ApprovedVersion, int PendingApproval = 0, DateTime? LastChange = null);
+
+/// <summary>A page of the models list: filter by name, sort by name, versions or last change.</summary>
+public sealed record ModelQuery(string? NameContains = null, string? OrderBy = null, bool Descending = false, int Skip = 0, int Take = 25);
 
 /// <summary>Refused registration input, naming the field.</summary>
 public sealed class ModelInputException(string field, string message) : DomainException(message)
@@ -176,18 +179,43 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         return new ModelVersionFacts(metrics, signature, training, description, tags?.Select(t => t.Trim()).Distinct(StringComparer.Ordinal).ToList());
     }
 
-    public async Task<IReadOnlyList<ModelSummary>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ModelSummary>> ListAsync(CancellationToken cancellationToken) =>
+        (await SearchAsync(new ModelQuery(Take: int.MaxValue), cancellationToken)).Models;
+
+    public async Task<(IReadOnlyList<ModelSummary> Models, int Total)> SearchAsync(ModelQuery query, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(query);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var models = await db.RegisteredModels.AsNoTracking().OrderBy(m => m.Name).ToListAsync(cancellationToken);
-        var versions = await db.ModelVersions.AsNoTracking().Select(v => new { v.ModelName, v.Version, v.State }).ToListAsync(cancellationToken);
-        return [.. models.Select(m =>
+        var models = db.RegisteredModels.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(query.NameContains))
+        {
+            var pattern = $"%{query.NameContains.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
+            models = models.Where(m => EF.Functions.Like(m.Name, pattern, "\\"));
+        }
+
+        var total = await models.CountAsync(cancellationToken);
+        models = (query.OrderBy, query.Descending) switch
+        {
+            ("Versions", false) => models.OrderBy(m => db.ModelVersions.Count(v => v.ModelName == m.Name)).ThenBy(m => m.Name),
+            ("Versions", true) => models.OrderByDescending(m => db.ModelVersions.Count(v => v.ModelName == m.Name)).ThenBy(m => m.Name),
+            ("LastChange", false) => models.OrderBy(m => db.ModelVersions.Where(v => v.ModelName == m.Name).Max(v => (DateTime?)v.StateChangedAt)),
+            ("LastChange", true) => models.OrderByDescending(m => db.ModelVersions.Where(v => v.ModelName == m.Name).Max(v => (DateTime?)v.StateChangedAt)),
+            (_, true) => models.OrderByDescending(m => m.Name),
+            _ => models.OrderBy(m => m.Name),
+        };
+        var page = await models.Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 10_000)).ToListAsync(cancellationToken);
+        var names = page.Select(m => m.Name).ToList();
+        var versions = await db.ModelVersions.AsNoTracking().Where(v => names.Contains(v.ModelName))
+            .Select(v => new { v.ModelName, v.Version, v.State, v.StateChangedAt }).ToListAsync(cancellationToken);
+        return ([.. page.Select(m =>
         {
             var mine = versions.Where(v => v.ModelName == m.Name).ToList();
             return new ModelSummary(m, mine.Count, mine.Max(v => (int?)v.Version),
                 mine.Where(v => v.State == ModelState.Deployed).Max(v => (int?)v.Version),
-                mine.Where(v => v.State == ModelState.Approved).Max(v => (int?)v.Version));
-        })];
+                mine.Where(v => v.State == ModelState.Approved).Max(v => (int?)v.Version),
+                mine.Count(v => v.State == ModelState.PendingApproval),
+                mine.Max(v => (DateTime?)v.StateChangedAt));
+        })], total);
     }
 
     public async Task<ModelVersion?> FindVersionAsync(string name, int version, CancellationToken cancellationToken)

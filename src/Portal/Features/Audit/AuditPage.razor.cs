@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Components;
 using Portal.Components.Shared;
 using Portal.Domain.Audit;
@@ -18,9 +19,22 @@ public sealed partial class AuditPage : IDisposable
         new("Access tokens", "token."),
         new("Portal start-up", "portal."),
         new("Demo seeding", "demo."),
+        new("Model versions", "model."),
+        new("Approvals", "approval."),
+        new("Policies", "policy."),
     ];
 
     private readonly LatestLoad _loads = new();
+
+    /// <summary>The CSV export of what the filters show (all pages).</summary>
+    private string ExportLink => "/api/v1/audit/export.csv" + QueryString.Create(new Dictionary<string, string?>
+    {
+        ["entity"] = string.IsNullOrWhiteSpace(_entity) ? null : _entity.Trim(),
+        ["actor"] = string.IsNullOrWhiteSpace(_actor) ? null : _actor.Trim(),
+        ["action"] = _action,
+        ["from"] = Utc(_from)?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        ["to"] = Utc(_to)?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+    }.Where(p => p.Value is not null)).ToUriComponent();
     private RadzenDataGrid<AuditEntry> _grid = default!;
     // Null until the first load: the grid loads its first page itself only while Data is null.
     private IReadOnlyList<AuditEntry>? _page;

@@ -58,6 +58,12 @@ public sealed partial class RunPage : IDisposable
     [Inject]
     private IEventBus Bus { get; set; } = default!;
 
+    [Inject]
+    private Radzen.DialogService Dialogs { get; set; } = default!;
+
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
+
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
@@ -212,5 +218,15 @@ public sealed partial class RunPage : IDisposable
         _logEvents?.Dispose();
         _disposed.Cancel();
         _disposed.Dispose();
+    }
+
+    private async Task RegisterModelAsync()
+    {
+        var paths = _artifacts.Select(a => a.Path).Where(p => p != "job.log").ToList();
+        if (await Dialogs.OpenAsync<Features.Models.RegisterModelDialog>("Register a model version",
+                new Dictionary<string, object?> { ["RunId"] = RunId, ["ArtifactPaths"] = paths }, new Radzen.DialogOptions { Width = "560px" }) is string link)
+        {
+            Navigation.NavigateTo(link);
+        }
     }
 }

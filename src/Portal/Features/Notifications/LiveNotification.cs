@@ -1,6 +1,7 @@
 using Portal.Domain.Audit;
 using Portal.Domain.Common;
 using Portal.Domain.Identity;
+using Portal.Domain.Models;
 using Portal.Infrastructure.Demo;
 
 namespace Portal.Features.Notifications;
@@ -35,6 +36,16 @@ public static class NotificationRules
                 new("Your roles changed", $"{e.ChangedBy} set your roles to {string.Join(", ", e.Roles)}. You will be asked to sign in again.",
                     LiveSeverity.Warning, e.OccurredAt),
 
+            ApprovalDecided e when (e.RequestedBy == viewer.Name || e.Author == viewer.Name) && e.Reviewer != viewer.Name => Decided(e),
+
+            ApprovalRequested e when viewer.IsIn(e.ReviewerRole) && e.RequestedBy != viewer.Name =>
+                new("Review requested", $"{e.RequestedBy} asks for approval of {e.Model} version {e.Version}.", LiveSeverity.Info, e.OccurredAt, $"/reviews/{e.RequestId}"),
+
+            ModelVersionStateChanged { To: ModelState.Validated or ModelState.Failed } e when e.Author == viewer.Name =>
+                new(e.To == ModelState.Validated ? "Checks passed" : "Checks failed",
+                    e.To == ModelState.Validated ? $"{e.Model} version {e.Version} passed its checks; you can ask for approval." : $"{e.Model} version {e.Version}: {e.Reason}",
+                    e.To == ModelState.Validated ? LiveSeverity.Success : LiveSeverity.Error, e.OccurredAt, $"/models/{e.Model}/versions/{e.Version}"),
+
             DemoSeedingProgressed { State: DemoSeedState.Completed } e =>
                 new("Demo data ready", $"All {e.Total} demo seeding steps are done.", LiveSeverity.Success, e.OccurredAt, "/"),
 
@@ -44,6 +55,16 @@ public static class NotificationRules
             _ => null,
         };
     }
+
+    private static LiveNotification Decided(ApprovalDecided e) => e.Outcome switch
+    {
+        ApprovalState.Approved => new("Model approved", $"{e.Reviewer} approved {e.Model} version {e.Version}; the policy is met ({e.ApprovalsGiven} of {e.ApprovalsRequired}). “{e.Reason}”",
+            LiveSeverity.Success, e.OccurredAt, $"/models/{e.Model}/versions/{e.Version}"),
+        ApprovalState.Rejected => new("Model rejected", $"{e.Reviewer} rejected {e.Model} version {e.Version}: “{e.Reason}”",
+            LiveSeverity.Error, e.OccurredAt, $"/models/{e.Model}/versions/{e.Version}"),
+        _ => new("Approval given", $"{e.Reviewer} approved {e.Model} version {e.Version} ({e.ApprovalsGiven} of {e.ApprovalsRequired}). “{e.Reason}”",
+            LiveSeverity.Info, e.OccurredAt, $"/models/{e.Model}/versions/{e.Version}"),
+    };
 
     private static string SecurityTitle(string action) => action switch
     {

@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Domain.Common;
+using Portal.Domain.Identity;
+using Portal.Domain.Models;
+using Portal.Domain.Ports;
+using Portal.Infrastructure.Models;
+using Portal.Security;
+
+namespace Portal.Features.Models;
+
+/// <summary>A registered model: its versions as a timeline (states, who approved what and when, what is in production) and its policy.</summary>
+public sealed partial class ModelPage : IDisposable
+{
+    private IReadOnlyList<ModelVersion> _versions = [];
+    private IReadOnlyList<ApprovalRequest> _requests = [];
+    private EffectivePolicy? _governance;
+    private bool _missing;
+    private bool _isAdmin;
+    private IDisposable? _events;
+
+    [Parameter]
+    public string Name { get; set; } = "";
+
+    [Inject]
+    private ModelRegistry Registry { get; set; } = default!;
+
+    [Inject]
+    private Approvals Approvals { get; set; } = default!;
+
+    [Inject]
+    private RegistryPolicies Policies { get; set; } = default!;
+
+    [Inject]
+    private IEventBus Bus { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        _isAdmin = (await AuthenticationState).User.ToActor().IsIn(Roles.Admin);
+        await LoadAsync();
+        var prefix = $"model:{Name}:";
+        _events?.Dispose();
+        _events = Bus.Subscribe<IDomainEvent>(_ => InvokeAsync(async () =>
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }), e => e.Subject.StartsWith(prefix, StringComparison.Ordinal) && e is ModelVersionStateChanged or ApprovalDecided or ApprovalRequested, TimeSpan.FromMilliseconds(300));
+    }
+
+    private async Task LoadAsync()
+    {
+        _versions = await Registry.VersionsAsync(Name, CancellationToken.None);
+        _missing = _versions.Count == 0;
+        if (_missing)
+        {
+            return;
+        }
+
+        _requests = (await Approvals.ListAsync(null, Name, 0, 500, CancellationToken.None)).Requests;
+        _governance = await Policies.ForModelAsync(Name, CancellationToken.None);
+    }
+
+    private async Task<string?> SaveAsync(ApprovalPolicy? policy, ValidationSettings? checks)
+    {
+        try
+        {
+            await Policies.SaveForModelAsync(Name, policy, checks, (await AuthenticationState).User.ToActor(), CancellationToken.None);
+            _governance = await Policies.ForModelAsync(Name, CancellationToken.None);
+            return null;
+        }
+        catch (DomainException e)
+        {
+            return e.Message;
+        }
+    }
+
+    public void Dispose() => _events?.Dispose();
+}

@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Domain.Common;
+using Portal.Domain.Lineage;
+using Portal.Domain.Models;
+using Portal.Domain.Ports;
+using Portal.Infrastructure.Lineage;
+using Portal.Infrastructure.Models;
+using Portal.Security;
+using Radzen;
+
+namespace Portal.Features.Models;
+
+/// <summary>
+/// One model version: state and why, the evidence pack, and only the actions that are legal now and allowed
+/// for the viewer (edit the card before review, ask for approval once validated). Updates live.
+/// </summary>
+public sealed partial class VersionPage : IDisposable
+{
+    private EvidencePack? _pack;
+    private LineageView? _lineage;
+    private ApprovalRequest? _openRequest;
+    private bool _missing;
+    private bool _canEditCard;
+    private bool _canRequest;
+    private bool _isReviewer;
+    private string? _message;
+    private IDisposable? _events;
+
+    [Parameter]
+    public string Name { get; set; } = "";
+
+    [Parameter]
+    public int Number { get; set; }
+
+    [Inject]
+    private EvidencePacks Packs { get; set; } = default!;
+
+    [Inject]
+    private LineageGraph Lineage { get; set; } = default!;
+
+    [Inject]
+    private IEventBus Bus { get; set; } = default!;
+
+    [Inject]
+    private DialogService Dialogs { get; set; } = default!;
+
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        await LoadAsync();
+        var subject = $"model:{Name}:{Number}";
+        _events?.Dispose();
+        _events = Bus.Subscribe<IDomainEvent>(_ => InvokeAsync(async () =>
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }), e => e.Subject == subject && e is ModelVersionStateChanged or ApprovalDecided or ApprovalRequested, TimeSpan.FromMilliseconds(300));
+    }
+
+    private async Task LoadAsync()
+    {
+        var actor = (await AuthenticationState).User.ToActor();
+        _pack = await Packs.LoadAsync(Name, Number, CancellationToken.None);
+        _missing = _pack is null;
+        if (_pack is null)
+        {
+            return;
+        }
+
+        var state = _pack.Version.State;
+        var mayWrite = RegisteredModel.CanRegister(actor);
+        _canEditCard = mayWrite && state is ModelState.Registered or ModelState.Validated or ModelState.Failed;
+        _canRequest = mayWrite && state == ModelState.Validated;
+        _openRequest = _pack.Requests.FirstOrDefault(r => r.State == ApprovalState.Open);
+        _isReviewer = actor.IsIn(_pack.Governance.Policy.ReviewerRole);
+        _lineage = await Lineage.WalkAsync(ArtifactRef.Parse($"model:{Name}:{Number}"), LineageDirection.Both, 3);
+    }
+
+    private async Task EditCardAsync()
+    {
+        if (await Dialogs.OpenAsync<ModelCardDialog>($"Model card of {_pack!.Version.Label}",
+                new Dictionary<string, object?> { ["Version"] = _pack.Version }, new DialogOptions { Width = "760px" }) is true)
+        {
+            _message = "Model card saved.";
+            await LoadAsync();
+        }
+    }
+
+    private async Task RequestAsync()
+    {
+        if (await Dialogs.OpenAsync<RequestApprovalDialog>($"Request approval of {_pack!.Version.Label}",
+                new Dictionary<string, object?> { ["Version"] = _pack.Version, ["Policy"] = _pack.Governance.Policy }, new DialogOptions { Width = "600px" }) is true)
+        {
+            _message = "Sent for approval; reviewers were notified.";
+            await LoadAsync();
+        }
+    }
+
+    public void Dispose() => _events?.Dispose();
+}

@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Domain.Common;
+using Portal.Domain.Lineage;
+using Portal.Domain.Models;
+using Portal.Domain.Ports;
+using Portal.Features.Models;
+using Portal.Infrastructure.Lineage;
+using Portal.Infrastructure.Models;
+using Portal.Security;
+using Radzen;
+
+namespace Portal.Features.Reviews;
+
+/// <summary>
+/// A reviewer's view of one request: the evidence pack and the decision buttons, enabled only when the
+/// domain says this reviewer may decide (and explaining why not otherwise). Other reviewers' decisions arrive live.
+/// </summary>
+public sealed partial class ReviewPage : IDisposable
+{
+    private ApprovalRequest? _request;
+    private EvidencePack? _pack;
+    private LineageView? _lineage;
+    private string? _whyNot;
+    private string? _message;
+    private bool _missing;
+    private IDisposable? _events;
+
+    [Parameter]
+    public Guid Id { get; set; }
+
+    [Inject]
+    private Approvals Approvals { get; set; } = default!;
+
+    [Inject]
+    private EvidencePacks Packs { get; set; } = default!;
+
+    [Inject]
+    private LineageGraph Lineage { get; set; } = default!;
+
+    [Inject]
+    private IEventBus Bus { get; set; } = default!;
+
+    [Inject]
+    private DialogService Dialogs { get; set; } = default!;
+
+    [Inject]
+    private TimeProvider Time { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    private DateTime Now => Time.GetUtcNow().UtcDateTime;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        await LoadAsync();
+        _events?.Dispose();
+        _events = Bus.Subscribe<ApprovalDecided>(_ => InvokeAsync(async () =>
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }), e => e.RequestId == Id);
+    }
+
+    private async Task LoadAsync()
+    {
+        _request = await Approvals.FindAsync(Id, CancellationToken.None);
+        _missing = _request is null;
+        if (_request is null)
+        {
+            return;
+        }
+
+        _pack = await Packs.LoadAsync(_request.ModelName, _request.Version, CancellationToken.None);
+        _whyNot = _pack is null ? "The model version no longer exists." : _request.WhyNot((await AuthenticationState).User.ToActor(), _pack.Version);
+        _lineage ??= await Lineage.WalkAsync(ArtifactRef.Parse($"model:{_request.ModelName}:{_request.Version}"), LineageDirection.Upstream, 3);
+    }
+
+    private async Task DecideAsync(Verdict verdict)
+    {
+        var title = verdict == Verdict.Approve ? "Approve" : "Reject";
+        if (await Dialogs.OpenAsync<DecisionDialog>($"{title} {_pack!.Version.Label}",
+                new Dictionary<string, object?> { ["RequestId"] = Id, ["Verdict"] = verdict, ["Label"] = _pack.Version.Label }, new DialogOptions { Width = "600px" }) is true)
+        {
+            await LoadAsync();
+            _message = _request!.State switch
+            {
+                ApprovalState.Approved => $"Approved: the policy is met and {_pack.Version.Label} may be deployed. The author was notified.",
+                ApprovalState.Rejected => $"Rejected: {_pack.Version.Label} will not be deployed. The author was notified.",
+                _ => $"Your approval is recorded ({_request.ApprovalsGiven} of {_request.Policy.ApprovalsRequired}); the author was notified.",
+            };
+        }
+    }
+
+    public void Dispose() => _events?.Dispose();
+}
