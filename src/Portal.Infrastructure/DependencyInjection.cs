@@ -91,6 +91,7 @@ public static class DependencyInjection
         services.AddDemoSeedStep<DemoUsersStep>();
         services.AddDemoSeedStep<DemoDatasetsStep>();
         services.AddDemoSeedStep<DemoExperimentsStep>();
+        services.AddDemoSeedStep<DemoModelsStep>();
         services.AddHostedService<DemoSeedingWorker>();
         return services;
     }

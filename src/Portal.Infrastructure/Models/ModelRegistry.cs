@@ -134,6 +134,27 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Records that an approved version now serves production (the deployment side calls this once an
+    /// endpoint runs it). Ops and Admins only; audited.
+    /// </summary>
+    public async Task RecordDeployedAsync(string name, int number, Actor actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!actor.IsIn(Portal.Domain.Identity.Roles.Ops) && !actor.IsIn(Portal.Domain.Identity.Roles.Admin))
+        {
+            throw new NotPermittedException("Only Ops and administrators deploy model versions.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
+            ?? throw new KeyNotFoundException($"There is no version {number} of model '{name}'.");
+        var from = version.State;
+        version.Deploy(time);
+        ModelValidation.AuditStateChange(db, version, from, actor, time);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
     /// <summary>The model file of a version, as the artifact store holds it under the digest the version bound.</summary>
     public async Task<(ModelVersion Version, Stream Content)?> OpenArtifactAsync(string name, int number, CancellationToken cancellationToken)
     {
@@ -167,12 +188,13 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         {
             var parts = training[0].Split(':');
             var number = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
-            var schema = await db.DatasetVersions.AsNoTracking()
-                .Join(db.Datasets.AsNoTracking(), v => v.DatasetId, d => d.Id, (v, d) => new { d.Name, v.Number, v.Schema })
-                .Where(x => x.Name == parts[1] && x.Number == number).Select(x => x.Schema).FirstOrDefaultAsync(cancellationToken);
+            var dataset = await db.DatasetVersions.AsNoTracking()
+                .Join(db.Datasets.AsNoTracking(), v => v.DatasetId, d => d.Id, (v, d) => new { d.Name, v.Number, v.Schema, v.Pii })
+                .Where(x => x.Name == parts[1] && x.Number == number).FirstOrDefaultAsync(cancellationToken);
             var (_, settings) = await validation.EffectiveAsync(db, name, cancellationToken);
-            // The label is what the model predicts, not what it takes.
-            signature.AddRange((schema ?? []).Where(c => !string.Equals(c.Name, settings.Target, StringComparison.Ordinal)));
+            // The label is what the model predicts, and personal data (e-mails, phone numbers) is never a feature.
+            var excluded = (dataset?.Pii ?? []).Select(p => p.Column).Append(settings.Target).ToHashSet(StringComparer.Ordinal);
+            signature.AddRange((dataset?.Schema ?? []).Where(c => !excluded.Contains(c.Name)));
         }
 
         var metrics = run.Metrics.Where(m => double.IsFinite(m.Value.Value)).ToDictionary(m => m.Key, m => m.Value.Value, StringComparer.Ordinal);

@@ -39,11 +39,11 @@ public class NavigationTests(PortalServer portal)
         var shell = new ShellPage(page);
         await shell.GotoAsync("/");
 
-        await shell.Navigation.GetByText("Models").ClickAsync();
+        await shell.Navigation.GetByText("Deployments").ClickAsync();
 
-        await page.WaitForURLAsync("**/models");
-        await Assertions.Expect(shell.Heading).ToHaveTextAsync("Models");
+        await page.WaitForURLAsync("**/deployments");
+        await Assertions.Expect(shell.Heading).ToHaveTextAsync("Deployments");
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("not built yet");
-        await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Models");
+        await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Deployments");
     }
 }

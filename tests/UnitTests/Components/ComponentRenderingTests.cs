@@ -27,11 +27,11 @@ public class ComponentRenderingTests : IAsyncLifetime
     [Fact]
     public async Task NotBuiltYet_SaysPlainlyWhereTheAreaIsPlanned_AndShowsNoData()
     {
-        var html = await RenderAsync<NotBuiltYet>(new() { [nameof(NotBuiltYet.Area)] = PortalAreas.ByKey("models") });
+        var html = await RenderAsync<NotBuiltYet>(new() { [nameof(NotBuiltYet.Area)] = PortalAreas.ByKey("deployments") });
 
-        Assert.Contains("<h1>Models</h1>", html);
+        Assert.Contains("<h1>Deployments</h1>", html);
         Assert.Contains("not built yet", html);
-        Assert.Contains("issue 5", html);
+        Assert.Contains("a later release", html);
         Assert.DoesNotContain("<table", html);
     }
 

@@ -21,6 +21,8 @@ public sealed partial class HomePage : IAsyncDisposable
     private AdminSummary? _admin;
     private int _activeTokens;
     private IReadOnlyList<Domain.Jobs.Job> _myJobs = [];
+    private IReadOnlyList<Infrastructure.Models.InboxRow> _myReviews = [];
+    private int _openReviews;
 
     [Inject]
     private IEventBus Bus { get; set; } = default!;
@@ -43,6 +45,9 @@ public sealed partial class HomePage : IAsyncDisposable
     [Inject]
     private Infrastructure.Jobs.JobService Jobs { get; set; } = default!;
 
+    [Inject]
+    private Infrastructure.Models.EvidencePacks Packs { get; set; } = default!;
+
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
@@ -59,6 +64,21 @@ public sealed partial class HomePage : IAsyncDisposable
         {
             _myJobs = await Jobs.MineAsync(_actor.Name, 5, CancellationToken.None);
         }
+
+        await LoadReviewsAsync();
+    }
+
+    /// <summary>Open requests this reviewer can still decide on (not their own, not decided yet), oldest first.</summary>
+    private async Task LoadReviewsAsync()
+    {
+        if (!_actor.IsIn(Roles.RiskReviewer))
+        {
+            return;
+        }
+
+        var (rows, _) = await Packs.InboxAsync(Domain.Models.ApprovalState.Open, null, null, false, 0, 200, CancellationToken.None);
+        var mine = rows.Where(r => r.Request.WhyNot(_actor, r.Version) is null).ToList();
+        (_openReviews, _myReviews) = (mine.Count, [.. mine.Take(5)]);
     }
 
     protected override void OnAfterRender(bool firstRender)
@@ -81,6 +101,15 @@ public sealed partial class HomePage : IAsyncDisposable
                 _myJobs = await Jobs.MineAsync(_actor.Name, 5, CancellationToken.None);
                 StateHasChanged();
             }), coalesce: TimeSpan.FromMilliseconds(500)));
+        }
+
+        if (_actor.IsIn(Roles.RiskReviewer))
+        {
+            _subscriptions.Add(Bus.Subscribe<IDomainEvent>(_ => InvokeAsync(async () =>
+            {
+                await LoadReviewsAsync();
+                StateHasChanged();
+            }), e => e is Domain.Models.ApprovalRequested or Domain.Models.ApprovalDecided, TimeSpan.FromMilliseconds(500)));
         }
 
         if (_actor.IsIn(Roles.Admin))
