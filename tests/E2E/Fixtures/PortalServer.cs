@@ -234,8 +234,12 @@ public sealed class PortalServer : IAsyncLifetime
             using var jobs = await http.GetAsync($"{BaseUrl}/api/v1/jobs?take=20");
             var text = jobs.StatusCode == HttpStatusCode.OK ? await jobs.Content.ReadAsStringAsync() : "";
             using var history = await http.GetAsync($"{BaseUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=credit-risk-history");
+            // Then the demo model: three versions through the real checks (evaluation jobs) and the approval workflow.
+            using var candidate = await http.GetAsync($"{BaseUrl}/api/v1/models/credit-risk/versions/3");
+            var model = candidate.StatusCode == HttpStatusCode.OK ? await candidate.Content.ReadAsStringAsync() : "";
             if (text.Contains("\"Completed\"", StringComparison.Ordinal) && !text.Contains("\"Queued\"", StringComparison.Ordinal)
-                && !text.Contains("\"Running\"", StringComparison.Ordinal) && history.StatusCode == HttpStatusCode.OK)
+                && !text.Contains("\"Running\"", StringComparison.Ordinal) && history.StatusCode == HttpStatusCode.OK
+                && model.Contains("\"state\":\"PendingApproval\"", StringComparison.Ordinal))
             {
                 return;
             }
@@ -243,7 +247,7 @@ public sealed class PortalServer : IAsyncLifetime
             await Task.Delay(500);
         }
 
-        throw new TimeoutException($"The demo data (datasets, sample jobs, run history) was not seeded in time:\n{ServerLog}");
+        throw new TimeoutException($"The demo data (datasets, sample jobs, run history, model versions) was not seeded in time:\n{ServerLog}");
     }
 
     private void Append(string? line)

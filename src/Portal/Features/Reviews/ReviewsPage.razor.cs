@@ -15,7 +15,8 @@ public sealed partial class ReviewsPage : IDisposable
         [("Open", ApprovalState.Open), ("Approved", ApprovalState.Approved), ("Rejected", ApprovalState.Rejected), ("Expired", ApprovalState.Expired), ("Void", ApprovalState.Void), ("All", null)];
 
     private RadzenDataGrid<InboxRow>? _grid;
-    private IReadOnlyList<InboxRow> _rows = [];
+    // Null until the first load: the grid loads its first page itself only while Data is null.
+    private IReadOnlyList<InboxRow>? _rows;
     private int _total;
     private bool _loading;
     private ApprovalState? _state = ApprovalState.Open;
