@@ -155,6 +155,33 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>Whether <paramref name="actor"/> may retire a version: its author, Ops or an administrator.</summary>
+    public static bool CanArchive(Actor actor, ModelVersion version) =>
+        actor.Name == version.Author || actor.IsIn(Portal.Domain.Identity.Roles.Ops) || actor.IsIn(Portal.Domain.Identity.Roles.Admin);
+
+    /// <summary>Retires an approved or deployed version, with a reason; audited.</summary>
+    public async Task ArchiveAsync(string name, int number, string? reason, Actor actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
+            ?? throw new KeyNotFoundException($"There is no version {number} of model '{name}'.");
+        if (!CanArchive(actor, version))
+        {
+            throw new NotPermittedException($"Only the author of {version.Label}, Ops or an administrator can archive it.");
+        }
+
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new ModelInputException("reason", "reason: say why the version is archived; it is kept with the version.");
+        }
+
+        var from = version.State;
+        version.Archive(reason, time);
+        ModelValidation.AuditStateChange(db, version, from, actor, time);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
     /// <summary>The model file of a version, as the artifact store holds it under the digest the version bound.</summary>
     public async Task<(ModelVersion Version, Stream Content)?> OpenArtifactAsync(string name, int number, CancellationToken cancellationToken)
     {

@@ -18,6 +18,7 @@ internal static class ModelsApi
         models.MapPost("/{name}/versions", RegisterAsync).WithSummary("Register a version from a run's artifact: {runId, artifactPath, description?, tags?}");
         models.MapGet("/{name}/versions/{version:int}", GetAsync).WithSummary("A model version with its checks, evaluation, signature, card and lineage");
         models.MapPut("/{name}/versions/{version:int}/card", EditCardAsync).WithSummary("Replace the model card: {intendedUse, limitations, trainingData, evaluation, ethicalConsiderations} (Markdown)");
+        models.MapPost("/{name}/versions/{version:int}/archive", ArchiveAsync).WithSummary("Retire an approved or deployed version: {reason} (its author, Ops or Admin)");
         models.MapPut("/{name}/policy", SetModelPolicyAsync).WithSummary("Admin: this model's own policy and checks ({policy?, checks?}; null returns to the defaults)");
 
         var policies = api.MapGroup("/policies").WithTags("Models").RequireAuthorization(PortalAreas.Policies.Models);
@@ -32,6 +33,8 @@ internal static class ModelsApi
         public ApprovalPolicy ToPolicy() => new(ApprovalsRequired, ReviewerRole ?? "", AuthorMayApprove, RequiredChecks ?? [],
             double.IsFinite(ExpiresAfterDays) && Math.Abs(ExpiresAfterDays) < 100_000 ? TimeSpan.FromDays(ExpiresAfterDays) : TimeSpan.Zero);
     }
+
+    public sealed record ArchiveBody(string? Reason);
 
     public sealed record GovernanceBody(PolicyBody? Policy, ValidationSettings? Checks);
 
@@ -123,6 +126,24 @@ internal static class ModelsApi
             var card = new ModelCard(body.IntendedUse ?? "", body.Limitations ?? "", body.TrainingData ?? "", body.Evaluation ?? "", body.EthicalConsiderations ?? "");
             await registry.EditCardAsync(name, version, card, user.ToActor(), cancellationToken);
             return TypedResults.NoContent();
+        }
+        catch (KeyNotFoundException e)
+        {
+            return ApprovalsApi.NotFound(e.Message);
+        }
+        catch (ModelInputException e)
+        {
+            return ApprovalsApi.Invalid(e.Field, e.Message);
+        }
+    }
+
+    private static async Task<IResult> ArchiveAsync(string name, int version, ArchiveBody? body, ModelRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await registry.ArchiveAsync(name, version, body?.Reason, user.ToActor(), cancellationToken);
+            var archived = await registry.FindVersionAsync(name, version, cancellationToken);
+            return TypedResults.Ok(new { name, version, state = archived!.State.ToString(), stateReason = archived.StateReason });
         }
         catch (KeyNotFoundException e)
         {

@@ -121,6 +121,13 @@ public class ModelsTests(PortalServer portal)
         await Assertions.Expect(page.GetByRole(AriaRole.Grid).First).ToContainTextAsync("security.approval-refused");
         var state = await api.GetFromJsonAsync<JsonElement>($"/api/v1/approval-requests/{id}");
         Assert.Equal("Open", state.GetProperty("state").GetString());
+
+        // Where the policy that decides all this is kept.
+        await new ShellPage(page).GotoAsync("/admin");
+        await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Approval policies" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Approvals required")).ToHaveValueAsync("2");
+        await Assertions.Expect(page.GetByLabel("Holdout dataset (name or name:version)")).ToHaveValueAsync("credit-risk");
+        await Screenshots.SaveAsync(page, "admin-policies");
     }
 
     [Fact]

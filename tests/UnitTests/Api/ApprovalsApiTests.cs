@@ -6,6 +6,7 @@ using Portal.Domain.Common;
 using Portal.Domain.Identity;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Identity;
+using Portal.Infrastructure.Models;
 using Portal.UnitTests.Builders;
 
 namespace Portal.UnitTests.Api;
@@ -111,6 +112,14 @@ public class ApprovalsApiTests(ApprovalsPortal portal) : IClassFixture<Approvals
         Assert.Contains("approval.requested", actions);
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "model.state-changed" && e.GetProperty("after").GetString() == "state=Approved");
         Assert.True((await (await portal.Admin.GetAsync("/api/v1/audit/verify")).JsonAsync()).GetProperty("valid").GetBoolean());
+
+        // Retiring it takes a reason and someone entitled to it.
+        await (await portal.ClientFor("viewer@demo.local").PostAsJsonAsync($"/api/v1/models/{name}/versions/1/archive", new { reason = "Old." })).AssertProblemAsync(HttpStatusCode.Forbidden);
+        var noReason = await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/archive", new { reason = "" })).JsonAsync(HttpStatusCode.BadRequest);
+        Assert.True(noReason.GetProperty("errors").TryGetProperty("reason", out _));
+        var archived = await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/archive", new { reason = "Superseded before launch." })).JsonAsync();
+        Assert.Equal("Archived", archived.GetProperty("state").GetString());
+        await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/archive", new { reason = "Again." })).AssertProblemAsync(HttpStatusCode.Conflict);
     }
 
     [Fact]
@@ -159,6 +168,10 @@ public class ApprovalsApiTests(ApprovalsPortal portal) : IClassFixture<Approvals
         var audit = await (await portal.Admin.GetAsync($"/api/v1/audit?entity=model:{name}")).JsonAsync();
         Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "approval.decided");
         Assert.Single(audit.EnumerateArray(), e => e.GetProperty("after").GetString() == "state=Approved");
+
+        // The losing save must not keep the trail locked: the next audited change goes through at once.
+        var next = await portal.Admin.PutAsJsonAsync($"/api/v1/models/{name}/policy", new { }).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
     [Fact]
@@ -199,6 +212,16 @@ public class ApprovalsApiTests(ApprovalsPortal portal) : IClassFixture<Approvals
         var expired = await (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{late}/decisions", new { verdict = "approve", reason = "Finally." })).AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("expired", expired);
         Assert.Equal("Validated", (await portal.SettledAsync(other, 1)).GetProperty("state").GetString());
+
+        // Nobody has to try: the registry's sweep closes requests past their time on its own.
+        var (third, _) = await portal.ValidatedVersionAsync();
+        var forgotten = (await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{third}/versions/1/approval-requests", new { })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        portal.Time.Advance(TimeSpan.FromDays(15));
+        Assert.True(await portal.Services.GetRequiredService<Approvals>().ExpireDueAsync(CancellationToken.None) >= 1);
+        Assert.Equal("Expired", (await (await _reviewer.GetAsync($"/api/v1/approval-requests/{forgotten}")).JsonAsync()).GetProperty("state").GetString());
+        Assert.Equal("Validated", (await portal.SettledAsync(third, 1)).GetProperty("state").GetString());
+        var expiredList = await (await _reviewer.GetAsync("/api/v1/approval-requests?state=Expired")).JsonAsync();
+        Assert.Contains(expiredList.EnumerateArray(), r => r.GetProperty("id").GetString() == forgotten);
     }
 
     [Fact]

@@ -43,6 +43,23 @@ public class AuditApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Export_IsCsvOfTheFilteredTrail_WithFormulasDefused()
+    {
+        await _portal.Services.GetRequiredService<Portal.Infrastructure.Audit.AuditTrail>()
+            .RecordAsync(new Portal.Domain.Common.Actor("mallory@x"), "test.export", "thing:csv", after: "=HYPERLINK(\"http://evil\")", reason: "a, \"quoted\" reason");
+
+        var response = await _portal.ClientFor("admin@demo.local").GetAsync("/api/v1/audit/export.csv?entity=thing:csv");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("id,at,actor,action,entity,before,after,reason,hash,previousHash", lines[0], StringComparison.Ordinal);
+        Assert.Contains(",mallory@x,test.export,thing:csv,,\"'=HYPERLINK(\"\"http://evil\"\")\",\"a, \"\"quoted\"\" reason\",", lines[1], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _portal.ClientFor("scientist@demo.local").GetAsync("/api/v1/audit/export.csv")).StatusCode);
+    }
+
+    [Fact]
     public async Task Verify_FindsTheFirstEntryEditedInTheDatabase()
     {
         var client = _portal.ClientFor("admin@demo.local");

@@ -54,6 +54,46 @@ public class SqlitePersistenceTests : IDisposable
         await AuditConcurrency.FailedSaveLeavesNothingAsync(services);
     }
 
+    [Fact]
+    public async Task ASaveLosingAnOptimisticConcurrencyRace_LeavesTheTrailWritable()
+    {
+        await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
+        var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        var time = TimeProvider.System;
+        var author = new Actor("sam@x", [Portal.Domain.Identity.Roles.DataScientist]);
+        var version = Portal.Domain.Models.ModelVersion.Register("race", 1, "run", "outputs/model.pkl", new string('c', 64), author, time);
+        foreach (var check in Portal.Domain.Models.ModelChecks.All)
+        {
+            version.RecordCheck(new(check, Portal.Domain.Models.CheckStatus.Passed, "ok", DateTime.UtcNow), [], time);
+        }
+
+        var request = Portal.Domain.Models.ApprovalRequest.Open(version, Portal.Domain.Models.ApprovalPolicy.Default, Portal.Domain.Models.ModelChecks.All.ToHashSet(), author, null, time);
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            db.ModelVersions.Add(version);
+            db.ApprovalRequests.Add(request);
+            await db.SaveChangesAsync();
+        }
+
+        // Two reviewers load the same request; the first save wins, the second hits the concurrency token.
+        await using var first = await factory.CreateDbContextAsync();
+        await using var second = await factory.CreateDbContextAsync();
+        foreach (var (db, reviewer) in new[] { (first, "rita@x"), (second, "rob@x") })
+        {
+            var mine = await db.ApprovalRequests.SingleAsync(r => r.Id == request.Id);
+            var theirVersion = await db.ModelVersions.SingleAsync(v => v.Id == version.Id);
+            mine.Decide(new Actor(reviewer, [Portal.Domain.Identity.Roles.RiskReviewer]), Portal.Domain.Models.Verdict.Approve, "ok", theirVersion, version.ArtifactHash, time);
+            db.AuditEntries.Add(AuditEntry.Record(new Actor(reviewer), "approval.decided", "model:race:1", time));
+        }
+
+        await first.SaveChangesAsync();
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => second.SaveChangesAsync());
+
+        var next = services.GetRequiredService<AuditTrail>().RecordAsync(new Actor("ada@x"), "test.after-race", "thing:1");
+        Assert.Same(next, await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(20))));
+        Assert.True((await services.GetRequiredService<AuditTrail>().VerifyAsync()).Valid);
+    }
+
     public void Dispose()
     {
         _data.Dispose();

@@ -24,6 +24,7 @@ public sealed partial class VersionPage : IDisposable
     private bool _canEditCard;
     private bool _canRequest;
     private bool _isReviewer;
+    private bool _canArchive;
     private string? _message;
     private IDisposable? _events;
 
@@ -79,6 +80,7 @@ public sealed partial class VersionPage : IDisposable
         _canRequest = mayWrite && state == ModelState.Validated;
         _openRequest = _pack.Requests.FirstOrDefault(r => r.State == ApprovalState.Open);
         _isReviewer = actor.IsIn(_pack.Governance.Policy.ReviewerRole);
+        _canArchive = state is ModelState.Approved or ModelState.Deployed && ModelRegistry.CanArchive(actor, _pack.Version);
         _lineage = await Lineage.WalkAsync(ArtifactRef.Parse($"model:{Name}:{Number}"), LineageDirection.Both, 3);
     }
 
@@ -98,6 +100,16 @@ public sealed partial class VersionPage : IDisposable
                 new Dictionary<string, object?> { ["Version"] = _pack.Version, ["Policy"] = _pack.Governance.Policy }, new DialogOptions { Width = "600px" }) is true)
         {
             _message = "Sent for approval; reviewers were notified.";
+            await LoadAsync();
+        }
+    }
+
+    private async Task ArchiveAsync()
+    {
+        if (await Dialogs.OpenAsync<ArchiveDialog>($"Archive {_pack!.Version.Label}",
+                new Dictionary<string, object?> { ["Version"] = _pack.Version }, new DialogOptions { Width = "560px" }) is true)
+        {
+            _message = "Archived.";
             await LoadAsync();
         }
     }
