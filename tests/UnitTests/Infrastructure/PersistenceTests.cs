@@ -58,40 +58,7 @@ public class SqlitePersistenceTests : IDisposable
     public async Task ASaveLosingAnOptimisticConcurrencyRace_LeavesTheTrailWritable()
     {
         await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
-        var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
-        var time = TimeProvider.System;
-        var author = new Actor("sam@x", [Portal.Domain.Identity.Roles.DataScientist]);
-        var version = Portal.Domain.Models.ModelVersion.Register("race", 1, "run", "outputs/model.pkl", new string('c', 64), author, time);
-        foreach (var check in Portal.Domain.Models.ModelChecks.All)
-        {
-            version.RecordCheck(new(check, Portal.Domain.Models.CheckStatus.Passed, "ok", DateTime.UtcNow), [], time);
-        }
-
-        var request = Portal.Domain.Models.ApprovalRequest.Open(version, Portal.Domain.Models.ApprovalPolicy.Default, Portal.Domain.Models.ModelChecks.All.ToHashSet(), author, null, time);
-        await using (var db = await factory.CreateDbContextAsync())
-        {
-            db.ModelVersions.Add(version);
-            db.ApprovalRequests.Add(request);
-            await db.SaveChangesAsync();
-        }
-
-        // Two reviewers load the same request; the first save wins, the second hits the concurrency token.
-        await using var first = await factory.CreateDbContextAsync();
-        await using var second = await factory.CreateDbContextAsync();
-        foreach (var (db, reviewer) in new[] { (first, "rita@x"), (second, "rob@x") })
-        {
-            var mine = await db.ApprovalRequests.SingleAsync(r => r.Id == request.Id);
-            var theirVersion = await db.ModelVersions.SingleAsync(v => v.Id == version.Id);
-            mine.Decide(new Actor(reviewer, [Portal.Domain.Identity.Roles.RiskReviewer]), Portal.Domain.Models.Verdict.Approve, "ok", theirVersion, version.ArtifactHash, time);
-            db.AuditEntries.Add(AuditEntry.Record(new Actor(reviewer), "approval.decided", "model:race:1", time));
-        }
-
-        await first.SaveChangesAsync();
-        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => second.SaveChangesAsync());
-
-        var next = services.GetRequiredService<AuditTrail>().RecordAsync(new Actor("ada@x"), "test.after-race", "thing:1");
-        Assert.Same(next, await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(20))));
-        Assert.True((await services.GetRequiredService<AuditTrail>().VerifyAsync()).Valid);
+        await AuditConcurrency.LosingARaceLeavesTheTrailWritableAsync(services);
     }
 
     public void Dispose()
@@ -158,6 +125,13 @@ public class PostgresPersistenceTests(PostgresServer postgres) : IDisposable
     }
 
     [Fact]
+    public async Task ASaveLosingAnOptimisticConcurrencyRace_LeavesTheTrailWritable()
+    {
+        await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();
+        await AuditConcurrency.LosingARaceLeavesTheTrailWritableAsync(services);
+    }
+
+    [Fact]
     public async Task ConcurrentAuditRecords_FormOneUnbrokenChain()
     {
         await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();
@@ -184,6 +158,45 @@ public class PostgresPersistenceTests(PostgresServer postgres) : IDisposable
 
 internal static class AuditConcurrency
 {
+    /// <summary>Two reviewers decide on one request from two contexts: the loser fails on the concurrency token, and the trail stays writable.</summary>
+    public static async Task LosingARaceLeavesTheTrailWritableAsync(IServiceProvider services)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        var time = TimeProvider.System;
+        var author = new Actor("sam@x", [Portal.Domain.Identity.Roles.DataScientist]);
+        var version = Portal.Domain.Models.ModelVersion.Register("race", 1, "run", "outputs/model.pkl", new string('c', 64), author, time);
+        foreach (var check in Portal.Domain.Models.ModelChecks.All)
+        {
+            version.RecordCheck(new(check, Portal.Domain.Models.CheckStatus.Passed, "ok", DateTime.UtcNow), [], time);
+        }
+
+        var request = Portal.Domain.Models.ApprovalRequest.Open(version, Portal.Domain.Models.ApprovalPolicy.Default, Portal.Domain.Models.ModelChecks.All.ToHashSet(), author, null, time);
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            db.ModelVersions.Add(version);
+            db.ApprovalRequests.Add(request);
+            await db.SaveChangesAsync();
+        }
+
+        // Two reviewers load the same request; the first save wins, the second hits the concurrency token.
+        await using var first = await factory.CreateDbContextAsync();
+        await using var second = await factory.CreateDbContextAsync();
+        foreach (var (db, reviewer) in new[] { (first, "rita@x"), (second, "rob@x") })
+        {
+            var mine = await db.ApprovalRequests.SingleAsync(r => r.Id == request.Id);
+            var theirVersion = await db.ModelVersions.SingleAsync(v => v.Id == version.Id);
+            mine.Decide(new Actor(reviewer, [Portal.Domain.Identity.Roles.RiskReviewer]), Portal.Domain.Models.Verdict.Approve, "ok", theirVersion, version.ArtifactHash, time);
+            db.AuditEntries.Add(AuditEntry.Record(new Actor(reviewer), "approval.decided", "model:race:1", time));
+        }
+
+        await first.SaveChangesAsync();
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => second.SaveChangesAsync());
+
+        var next = services.GetRequiredService<AuditTrail>().RecordAsync(new Actor("ada@x"), "test.after-race", "thing:1");
+        Assert.Same(next, await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(20))));
+        Assert.True((await services.GetRequiredService<AuditTrail>().VerifyAsync()).Valid);
+    }
+
     public static async Task RecordManyAndVerifyAsync(IServiceProvider services)
     {
         var trail = services.GetRequiredService<AuditTrail>();
