@@ -55,14 +55,15 @@ public sealed record ModelEvaluation(
     /// <summary>How much worse than the champion the candidate is (positive = worse), or null without a champion.</summary>
     public double? Shortfall => Champion is { } champion ? (HigherIsBetter ? champion - Candidate : Candidate - champion) : null;
 
-    /// <summary>The widest gap between two slices of the candidate.</summary>
-    public double? SliceGap
+    /// <summary>The candidate's slices with a score and at least <paramref name="minRows"/> holdout rows.</summary>
+    public IReadOnlyList<SliceResult> ComparableSlices(int minRows) =>
+        [.. Slices.Where(s => s.Rows >= minRows && s.Candidate is { } v && double.IsFinite(v))];
+
+    /// <summary>The widest gap between two comparable slices of the candidate.</summary>
+    public double? SliceGap(int minRows)
     {
-        get
-        {
-            var values = Slices.Select(s => s.Candidate).OfType<double>().Where(double.IsFinite).ToList();
-            return values.Count < 2 ? null : values.Max() - values.Min();
-        }
+        var values = ComparableSlices(minRows).Select(s => s.Candidate!.Value).ToList();
+        return values.Count < 2 ? null : values.Max() - values.Min();
     }
 }
 
@@ -77,6 +78,7 @@ public sealed record ModelEvaluation(
 /// <param name="Margin">How much worse than the champion the candidate may be.</param>
 /// <param name="SliceColumn">Category column whose values are scored one by one (e.g. a sensitive attribute); empty for none.</param>
 /// <param name="MaxSliceGap">Largest allowed difference of the metric between two slices.</param>
+/// <param name="MinSliceRows">Slices with fewer holdout rows are shown but not compared: a score on a handful of rows is noise.</param>
 public sealed record ValidationSettings(
     IReadOnlyDictionary<string, double> RequiredMetrics,
     string HoldoutDataset,
@@ -84,8 +86,11 @@ public sealed record ValidationSettings(
     string Metric,
     double Margin,
     string? SliceColumn,
-    double MaxSliceGap)
+    double MaxSliceGap,
+    int MinSliceRows = ValidationSettings.DefaultMinSliceRows)
 {
+    public const int DefaultMinSliceRows = 30;
+
     public static IReadOnlyList<string> Metrics { get; } = ["auc", "accuracy", "rmse", "mae", "r2"];
 
     public bool HigherIsBetter => Metric is "auc" or "accuracy" or "r2";
@@ -103,6 +108,7 @@ public sealed record ValidationSettings(
         : !Metrics.Contains(Metric) ? $"metric: '{Metric}' is not one of {string.Join(", ", Metrics)}."
         : !double.IsFinite(Margin) || Margin < 0 ? "margin: zero or more."
         : !double.IsFinite(MaxSliceGap) || MaxSliceGap < 0 ? "maxSliceGap: zero or more."
+        : MinSliceRows < 1 ? "minSliceRows: at least 1."
         : null;
 }
 

@@ -22,7 +22,7 @@ public static class ReviewRisk
         high.AddRange(version.Checks.Where(c => c.Status == CheckStatus.Failed).Select(c => $"{ModelChecks.Title(c.Name)} failed."));
         if (version.Evaluation is { } evaluation)
         {
-            if (evaluation.SliceGap is { } gap && settings.MaxSliceGap > 0 && gap > 0.75 * settings.MaxSliceGap)
+            if (evaluation.SliceGap(settings.MinSliceRows) is { } gap && settings.MaxSliceGap > 0 && gap > 0.75 * settings.MaxSliceGap)
             {
                 high.Add($"The gap between slices ({gap:0.###}) is close to the {settings.MaxSliceGap:0.###} allowed.");
             }

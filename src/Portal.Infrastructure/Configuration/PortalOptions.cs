@@ -79,11 +79,14 @@ public sealed class ModelOptions
     /// <summary>Largest allowed difference of the metric between two slices.</summary>
     public double MaxSliceGap { get; set; } = 0.25;
 
+    /// <summary>Slices with fewer holdout rows are shown but left out of the gap.</summary>
+    public int MinSliceRows { get; set; } = Portal.Domain.Models.ValidationSettings.DefaultMinSliceRows;
+
     /// <summary>Minutes an evaluation job may run.</summary>
     public double EvaluationTimeoutMinutes { get; set; } = 30;
 
     public Portal.Domain.Models.ValidationSettings ToSettings() =>
-        new(RequiredMetrics, HoldoutDataset, Target, Metric, Margin, string.IsNullOrWhiteSpace(SliceColumn) ? null : SliceColumn, MaxSliceGap);
+        new(RequiredMetrics, HoldoutDataset, Target, Metric, Margin, string.IsNullOrWhiteSpace(SliceColumn) ? null : SliceColumn, MaxSliceGap, MinSliceRows);
 }
 
 public sealed class DatasetOptions

@@ -126,9 +126,9 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
     private static async Task<string> RejectionAsync(ModelRegistry registry, int number, CancellationToken cancellationToken)
     {
         var evaluation = (await registry.FindVersionAsync(Model, number, cancellationToken))!.Evaluation!;
-        var worst = evaluation.Slices.Where(s => s.Candidate is not null).MinBy(s => s.Candidate)!;
+        var worst = evaluation.ComparableSlices(ValidationSettings.DefaultMinSliceRows).MinBy(s => s.Candidate)!;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"AUC differs by {evaluation.SliceGap:0.00} between employment groups, and '{worst.Slice}' applicants are scored worst ({worst.Candidate:0.00}). Too uneven for the loan desk: retrain with October data before asking again.");
+            $"AUC differs by {evaluation.SliceGap(ValidationSettings.DefaultMinSliceRows):0.00} between employment groups, and '{worst.Slice}' applicants are scored worst ({worst.Candidate:0.00}). Too uneven for the loan desk: retrain with October data before asking again.");
     }
 
     private static ModelCard Card(string hyperparameters) => new(

@@ -239,16 +239,18 @@ public sealed partial class ModelValidation(
             return new(ModelChecks.SliceMetrics, CheckStatus.Passed, "No slice column is configured.", now);
         }
 
-        var scored = evaluation.Slices.Where(s => s.Candidate is { } v && double.IsFinite(v)).ToList();
+        var scored = evaluation.ComparableSlices(settings.MinSliceRows);
+        var small = evaluation.Slices.Count(s => s.Rows < settings.MinSliceRows);
+        var leftOut = small == 0 ? "" : $" ({small} value(s) with fewer than {settings.MinSliceRows} rows left out)";
         if (scored.Count < 2)
         {
-            return new(ModelChecks.SliceMetrics, CheckStatus.Passed, $"Fewer than two values of {evaluation.SliceColumn} could be scored; nothing to compare.", now);
+            return new(ModelChecks.SliceMetrics, CheckStatus.Passed, $"Fewer than two values of {evaluation.SliceColumn} could be scored{leftOut}; nothing to compare.", now);
         }
 
         var worst = evaluation.HigherIsBetter ? scored.MinBy(s => s.Candidate)! : scored.MaxBy(s => s.Candidate)!;
         var best = evaluation.HigherIsBetter ? scored.MaxBy(s => s.Candidate)! : scored.MinBy(s => s.Candidate)!;
         var gap = Math.Abs(best.Candidate!.Value - worst.Candidate!.Value);
-        var text = $"{evaluation.Metric} by {evaluation.SliceColumn}: from {Number(worst.Candidate.Value)} ({worst.Slice}) to {Number(best.Candidate.Value)} ({best.Slice}), a gap of {Number(gap)}";
+        var text = $"{evaluation.Metric} by {evaluation.SliceColumn}: from {Number(worst.Candidate.Value)} ({worst.Slice}) to {Number(best.Candidate.Value)} ({best.Slice}), a gap of {Number(gap)}{leftOut}";
         return gap <= settings.MaxSliceGap + 1e-12
             ? new(ModelChecks.SliceMetrics, CheckStatus.Passed, $"{text}; at most {Number(settings.MaxSliceGap)} is allowed.", now)
             : new(ModelChecks.SliceMetrics, CheckStatus.Failed, $"{text}, more than the {Number(settings.MaxSliceGap)} allowed.", now);

@@ -65,6 +65,19 @@ public class ModelEvidenceTests
         Assert.Equal(RiskLevel.Low, ReviewRisk.Assess(better, Settings).Level);
     }
 
+    [Fact]
+    public void SlicesTooSmallToScore_AreShownButLeftOutOfTheGap()
+    {
+        var evaluation = new ModelEvaluation("auc", true, 0.7, null, null, "dataset:d:1", 1000, "employment",
+            [new("salaried", 600, 0.72, null), new("retired", 300, 0.66, null), new("gig", 12, 0.95, null)], "r");
+
+        Assert.Equal(0.29, evaluation.SliceGap(1)!.Value, 6);
+        Assert.Equal(0.06, evaluation.SliceGap(30)!.Value, 6);
+        Assert.Equal(["salaried", "retired"], evaluation.ComparableSlices(30).Select(s => s.Slice));
+        Assert.Null(evaluation.SliceGap(500));
+        Assert.Equal("minSliceRows: at least 1.", (Settings with { MinSliceRows = 0 }).Problem());
+    }
+
     [Theory]
     [InlineData("<script>alert('x')</script>", "<script")]
     [InlineData("<img src=x onerror=alert(1)>", "<img")]
