@@ -59,11 +59,11 @@ internal static class ApprovalsApi
         }
         catch (KeyNotFoundException e)
         {
-            return NotFound(e.Message);
+            return ApiProblems.NotFound(e.Message);
         }
         catch (InvalidDecisionException e)
         {
-            return Invalid("comment", e.Message);
+            return ApiProblems.Invalid("comment", e.Message);
         }
     }
 
@@ -74,7 +74,7 @@ internal static class ApprovalsApi
         {
             if (!Enum.TryParse<ApprovalState>(state, true, out var parsed) || !Enum.IsDefined(parsed))
             {
-                return Invalid("state", $"state: '{state}' is not one of {string.Join(", ", Enum.GetNames<ApprovalState>())}.");
+                return ApiProblems.Invalid("state", $"state: '{state}' is not one of {string.Join(", ", Enum.GetNames<ApprovalState>())}.");
             }
 
             wanted = parsed;
@@ -87,7 +87,7 @@ internal static class ApprovalsApi
     }
 
     private static async Task<IResult> GetAsync(Guid id, Approvals approvals, CancellationToken cancellationToken) =>
-        await approvals.FindAsync(id, cancellationToken) is { } request ? TypedResults.Ok(Shape(request)) : NotFound($"There is no approval request {id}.");
+        await approvals.FindAsync(id, cancellationToken) is { } request ? TypedResults.Ok(Shape(request)) : ApiProblems.NotFound($"There is no approval request {id}.");
 
     private static async Task<IResult> DecideAsync(Guid id, DecisionBody? body, Approvals approvals, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -101,7 +101,7 @@ internal static class ApprovalsApi
                 verdict = Verdict.Reject;
                 break;
             default:
-                return Invalid("verdict", $"verdict: '{body?.Verdict}' is neither 'approve' nor 'reject'.");
+                return ApiProblems.Invalid("verdict", $"verdict: '{body?.Verdict}' is neither 'approve' nor 'reject'.");
         }
 
         try
@@ -110,17 +110,11 @@ internal static class ApprovalsApi
         }
         catch (KeyNotFoundException e)
         {
-            return NotFound(e.Message);
+            return ApiProblems.NotFound(e.Message);
         }
         catch (InvalidDecisionException e)
         {
-            return Invalid("reason", e.Message);
+            return ApiProblems.Invalid("reason", e.Message);
         }
     }
-
-    internal static IResult Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message);
-
-    internal static IResult NotFound(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
 }

@@ -44,7 +44,7 @@ internal static class DatasetsApi
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
         {
-            return Invalid("file", "Send the file as multipart/form-data with a field named 'file' (and optionally 'description').");
+            return ApiProblems.Invalid("file", "Send the file as multipart/form-data with a field named 'file' (and optionally 'description').");
         }
 
         var limit = catalog.MaxUploadBytes;
@@ -89,11 +89,11 @@ internal static class DatasetsApi
         }
         catch (DatasetInputException ex)
         {
-            return Invalid(ex.Field, ex.Message);
+            return ApiProblems.Invalid(ex.Field, ex.Message);
         }
         catch (DatasetFileException ex)
         {
-            return Invalid("file", ex.Message);
+            return ApiProblems.Invalid("file", ex.Message);
         }
         catch (InvalidDataException ex) when (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
         {
@@ -106,7 +106,7 @@ internal static class DatasetsApi
 
         if (registration is null)
         {
-            return Invalid("file", "The form has no field named 'file'.");
+            return ApiProblems.Invalid("file", "The form has no field named 'file'.");
         }
 
         if (registration.Created && description is not null && registration.Version.Description != description.Trim())
@@ -222,7 +222,7 @@ internal static class DatasetsApi
         }
         catch (DatasetInputException ex)
         {
-            return Invalid(ex.Field, ex.Message);
+            return ApiProblems.Invalid(ex.Field, ex.Message);
         }
     }
 
@@ -230,12 +230,12 @@ internal static class DatasetsApi
     {
         if (edit?.Tags is { } tags && (tags.Count > DatasetVersion.MaxTags || tags.Any(t => t is null || t.Length > DatasetVersion.MaxTagLength)))
         {
-            return Invalid("tags", $"A version has at most {DatasetVersion.MaxTags} tags of at most {DatasetVersion.MaxTagLength} characters each.");
+            return ApiProblems.Invalid("tags", $"A version has at most {DatasetVersion.MaxTags} tags of at most {DatasetVersion.MaxTagLength} characters each.");
         }
 
         if (edit?.Description is { Length: > DatasetVersion.MaxDescriptionLength })
         {
-            return Invalid("description", $"A description is at most {DatasetVersion.MaxDescriptionLength} characters.");
+            return ApiProblems.Invalid("description", $"A description is at most {DatasetVersion.MaxDescriptionLength} characters.");
         }
 
         var changed = await catalog.DescribeVersionAsync(name, version, edit?.Description, edit?.Tags, user.ToActor(), cancellationToken);
@@ -252,16 +252,13 @@ internal static class DatasetsApi
     {
         if (edit?.Description is { Length: > DatasetVersion.MaxDescriptionLength })
         {
-            return Invalid("description", $"A description is at most {DatasetVersion.MaxDescriptionLength} characters.");
+            return ApiProblems.Invalid("description", $"A description is at most {DatasetVersion.MaxDescriptionLength} characters.");
         }
 
         return await catalog.DescribeAsync(name, edit?.Description, user.ToActor(), cancellationToken)
             ? TypedResults.Ok(DatasetResponses.Dataset((await catalog.FindAsync(name, cancellationToken))!))
             : NotFound(name);
     }
-
-    private static ValidationProblem Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message);
 
     private static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large",

@@ -54,7 +54,7 @@ internal static class ModelsApi
         var versions = await registry.VersionsAsync(name, cancellationToken);
         if (versions.Count == 0)
         {
-            return ApprovalsApi.NotFound($"There is no model '{name}'.");
+            return ApiProblems.NotFound($"There is no model '{name}'.");
         }
 
         var effective = await policies.ForModelAsync(name, cancellationToken);
@@ -78,7 +78,7 @@ internal static class ModelsApi
         }
         catch (ModelInputException e)
         {
-            return ApprovalsApi.Invalid(e.Field, e.Message);
+            return ApiProblems.Invalid(e.Field, e.Message);
         }
     }
 
@@ -86,7 +86,7 @@ internal static class ModelsApi
     {
         if (await registry.FindVersionAsync(name, version, cancellationToken) is not { } found)
         {
-            return ApprovalsApi.NotFound($"There is no version {version} of model '{name}'.");
+            return ApiProblems.NotFound($"There is no version {version} of model '{name}'.");
         }
 
         var walk = await lineage.WalkAsync(ArtifactRef.Parse($"model:{name}:{version}"), LineageDirection.Upstream, 3, cancellationToken);
@@ -118,7 +118,7 @@ internal static class ModelsApi
     {
         if (body is null)
         {
-            return ApprovalsApi.Invalid("card", "card: send the five sections as JSON.");
+            return ApiProblems.Invalid("card", "card: send the five sections as JSON.");
         }
 
         try
@@ -129,11 +129,11 @@ internal static class ModelsApi
         }
         catch (KeyNotFoundException e)
         {
-            return ApprovalsApi.NotFound(e.Message);
+            return ApiProblems.NotFound(e.Message);
         }
         catch (ModelInputException e)
         {
-            return ApprovalsApi.Invalid(e.Field, e.Message);
+            return ApiProblems.Invalid(e.Field, e.Message);
         }
     }
 
@@ -147,11 +147,11 @@ internal static class ModelsApi
         }
         catch (KeyNotFoundException e)
         {
-            return ApprovalsApi.NotFound(e.Message);
+            return ApiProblems.NotFound(e.Message);
         }
         catch (ModelInputException e)
         {
-            return ApprovalsApi.Invalid(e.Field, e.Message);
+            return ApiProblems.Invalid(e.Field, e.Message);
         }
     }
 
@@ -165,7 +165,7 @@ internal static class ModelsApi
     {
         if (body?.Policy is null || body.Checks is null)
         {
-            return ApprovalsApi.Invalid("policy", "policy and checks: send both.");
+            return ApiProblems.Invalid("policy", "policy and checks: send both.");
         }
 
         try
@@ -175,7 +175,7 @@ internal static class ModelsApi
         }
         catch (PolicyInputException e)
         {
-            return ApprovalsApi.Invalid(e.Field, e.Message);
+            return ApiProblems.Invalid(e.Field, e.Message);
         }
     }
 
@@ -189,11 +189,11 @@ internal static class ModelsApi
         }
         catch (KeyNotFoundException e)
         {
-            return ApprovalsApi.NotFound(e.Message);
+            return ApiProblems.NotFound(e.Message);
         }
         catch (PolicyInputException e)
         {
-            return ApprovalsApi.Invalid(e.Field, e.Message);
+            return ApiProblems.Invalid(e.Field, e.Message);
         }
     }
 

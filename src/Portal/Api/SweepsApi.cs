@@ -71,7 +71,7 @@ internal static class SweepsApi
         }
         catch (DomainException e) when (e is not NotPermittedException)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["sweep"] = [e.Message] }, detail: e.Message);
+            return ApiProblems.Invalid("sweep", e.Message);
         }
     }
 
