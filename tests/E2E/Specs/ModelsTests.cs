@@ -82,8 +82,16 @@ public class ModelsTests(PortalServer portal)
         Assert.Equal(["reviewer2@demo.local", "reviewer@demo.local"], trail.EnumerateArray().Where(e => e.GetProperty("action").GetString() == "approval.decided")
             .Select(e => e.GetProperty("actor").GetString()).Order(StringComparer.Ordinal));
 
-        // The model's timeline shows who approved what and what is in production.
-        await author.GotoAsync("/models/credit-risk");
+        // The models list (filtered on the server) leads to the model's timeline: who approved what, what is in production.
+        await author.GotoAsync("/models");
+        var models = authorPage.GetByLabel("Registered models", new PageGetByLabelOptions { Exact = true });
+        await authorPage.GetByLabel("Name contains").FillAsync("credit-ri");
+        await authorPage.GetByLabel("Name contains").PressAsync("Enter");
+        await Assertions.Expect(models.Locator("tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(models.Locator("tbody tr")).ToContainTextAsync("v1");
+        await Screenshots.SaveAsync(authorPage, "models-list");
+        await models.GetByRole(AriaRole.Link, new LocatorGetByRoleOptions { Name = "credit-risk", Exact = true }).ClickAsync();
+        await authorPage.WaitForURLAsync("**/models/credit-risk");
         var timeline = authorPage.GetByLabel("Versions timeline");
         await Assertions.Expect(timeline.Locator("[data-version='3']")).ToContainTextAsync("reviewer2@demo.local approved");
         await Assertions.Expect(timeline.Locator("[data-version='2']")).ToContainTextAsync("Rejected");
