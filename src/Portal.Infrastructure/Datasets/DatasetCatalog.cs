@@ -158,6 +158,23 @@ public sealed class DatasetCatalog(
         return dataset?.Versions.FirstOrDefault(v => v.Number == number) is { } version ? (dataset, version) : null;
     }
 
+    /// <summary>
+    /// One version named by its lineage reference (<c>dataset:name:number</c>), read in the caller's context
+    /// without loading the dataset's other versions; null when it does not exist.
+    /// </summary>
+    internal static async Task<DatasetVersion?> VersionByRefAsync(PortalDbContext db, string reference, CancellationToken cancellationToken)
+    {
+        var parts = reference.Split(':');
+        if (parts.Length != 3 || parts[0] != "dataset" || !int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            return null;
+        }
+
+        return await db.DatasetVersions.AsNoTracking()
+            .Join(db.Datasets.AsNoTracking().Where(d => d.Name == parts[1]), v => v.DatasetId, d => d.Id, (v, d) => v)
+            .FirstOrDefaultAsync(v => v.Number == number, cancellationToken);
+    }
+
     /// <summary>The original bytes of a version.</summary>
     public async Task<(Stream Content, DatasetVersion Version)?> OpenContentAsync(string name, int number, CancellationToken cancellationToken = default)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Portal.Domain.Datasets;
 using Portal.Domain.Models;
+using Portal.Infrastructure.Datasets;
 using Portal.Infrastructure.Persistence;
 
 namespace Portal.Infrastructure.Models;
@@ -16,7 +17,6 @@ public sealed record EvidencePack(
     RiskLevel Risk,
     IReadOnlyList<string> RiskReasons,
     IReadOnlyList<TrainingData> TrainingData,
-    ModelVersion? Champion,
     IReadOnlyList<ApprovalRequest> Requests);
 
 /// <summary>One line of the reviewer inbox.</summary>
@@ -77,20 +77,15 @@ public sealed class EvidencePacks(IDbContextFactory<PortalDbContext> dbFactory, 
         {
             var parts = reference.Split(':');
             var n = int.Parse(parts[2], CultureInfo.InvariantCulture);
-            var found = await db.DatasetVersions.AsNoTracking()
-                .Join(db.Datasets.AsNoTracking(), v => v.DatasetId, d => d.Id, (v, d) => new { d.Name, Version = v })
-                .Where(x => x.Name == parts[1] && x.Version.Number == n).Select(x => x.Version).FirstOrDefaultAsync(cancellationToken);
+            var found = await DatasetCatalog.VersionByRefAsync(db, reference, cancellationToken);
             training.Add(found is null
                 ? new TrainingData(reference, parts[1], n, null, 0, 0, 0)
                 : new TrainingData(reference, parts[1], n, found.Status, found.Rows,
                     found.Validation.Failures.Count(f => f.Severity == Severity.Error), found.Validation.Failures.Count(f => f.Severity == Severity.Warning)));
         }
 
-        var champion = version.Evaluation?.ChampionLabel is null ? null
-            : await db.ModelVersions.AsNoTracking().Where(v => v.ModelName == name && v.Version != number && (v.State == ModelState.Deployed || v.State == ModelState.Approved || v.State == ModelState.Archived))
-                .OrderByDescending(v => v.State == ModelState.Deployed).ThenByDescending(v => v.StateChangedAt).FirstOrDefaultAsync(cancellationToken);
         var requests = await db.ApprovalRequests.AsNoTracking().Where(r => r.ModelName == name && r.Version == number).OrderByDescending(r => r.RequestedAt).ToListAsync(cancellationToken);
         var (risk, reasons) = ReviewRisk.Assess(version, governance.Validation);
-        return new EvidencePack(version, governance, risk, reasons, training, champion, requests);
+        return new EvidencePack(version, governance, risk, reasons, training, requests);
     }
 }

@@ -213,11 +213,7 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         var signature = new List<ColumnSchema>();
         if (training.Count > 0)
         {
-            var parts = training[0].Split(':');
-            var number = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
-            var dataset = await db.DatasetVersions.AsNoTracking()
-                .Join(db.Datasets.AsNoTracking(), v => v.DatasetId, d => d.Id, (v, d) => new { d.Name, v.Number, v.Schema, v.Pii })
-                .Where(x => x.Name == parts[1] && x.Number == number).FirstOrDefaultAsync(cancellationToken);
+            var dataset = await Datasets.DatasetCatalog.VersionByRefAsync(db, training[0], cancellationToken);
             var (_, settings) = await validation.EffectiveAsync(db, name, cancellationToken);
             // The label is what the model predicts, and personal data (e-mails, phone numbers) is never a feature.
             var excluded = (dataset?.Pii ?? []).Select(p => p.Column).Append(settings.Target).ToHashSet(StringComparer.Ordinal);

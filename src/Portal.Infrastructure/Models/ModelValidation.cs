@@ -9,6 +9,7 @@ using Portal.Domain.Datasets;
 using Portal.Domain.Jobs;
 using Portal.Domain.Models;
 using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Datasets;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Jobs;
 using Portal.Infrastructure.Persistence;
@@ -168,12 +169,7 @@ public sealed partial class ModelValidation(
         var results = new List<(string Ref, ValidationStatus? Status)>();
         foreach (var reference in version.TrainingDatasets)
         {
-            var parts = reference.Split(':');
-            var number = int.Parse(parts[2], CultureInfo.InvariantCulture);
-            var status = await db.DatasetVersions.AsNoTracking()
-                .Join(db.Datasets.AsNoTracking(), v => v.DatasetId, d => d.Id, (v, d) => new { d.Name, v.Number, v.Status })
-                .Where(x => x.Name == parts[1] && x.Number == number).Select(x => (ValidationStatus?)x.Status).FirstOrDefaultAsync(cancellationToken);
-            results.Add((reference, status));
+            results.Add((reference, (await DatasetCatalog.VersionByRefAsync(db, reference, cancellationToken))?.Status));
         }
 
         var bad = results.Where(r => r.Status != ValidationStatus.Passed).ToList();
