@@ -10,6 +10,10 @@ namespace Portal.Infrastructure.Models;
 /// <summary>A page of approval requests with the total, for the inbox.</summary>
 public sealed record ApprovalPage(IReadOnlyList<ApprovalRequest> Requests, int Total);
 
+/// <summary>Which approval requests to list: by state and model (exact name, or a part of it), sorted by model or waiting time.</summary>
+public sealed record ApprovalQuery(
+    ApprovalState? State = null, string? Model = null, bool ModelContains = false, string? OrderBy = null, bool Descending = false, int Skip = 0, int Take = 100);
+
 /// <summary>
 /// The risk-review workflow: requests are opened under the model's policy; decisions are checked by the
 /// domain, saved with optimistic concurrency (two reviewers at the same instant: exactly one wins) and audited,
@@ -80,38 +84,39 @@ public sealed class Approvals(IDbContextFactory<PortalDbContext> dbFactory, Mode
         return request;
     }
 
-    public async Task<ApprovalPage> ListAsync(ApprovalState? state, string? model, int skip, int take, CancellationToken cancellationToken)
+    public async Task<ApprovalPage> ListAsync(ApprovalQuery query, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(query);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var query = db.ApprovalRequests.AsNoTracking();
-        if (state is { } wanted)
+        var requests = db.ApprovalRequests.AsNoTracking();
+        if (query.State is { } wanted)
         {
-            query = query.Where(r => r.State == wanted);
+            requests = requests.Where(r => r.State == wanted);
         }
 
-        if (!string.IsNullOrWhiteSpace(model))
+        if (!string.IsNullOrWhiteSpace(query.Model))
         {
-            query = query.Where(r => r.ModelName == model);
+            var model = query.Model.Trim();
+            requests = query.ModelContains ? requests.Where(r => r.ModelName.Contains(model)) : requests.Where(r => r.ModelName == model);
         }
 
-        var total = await query.CountAsync(cancellationToken);
-        // Oldest open request first: it has waited longest.
-        var ordered = state == ApprovalState.Open ? query.OrderBy(r => r.RequestedAt) : query.OrderByDescending(r => r.RequestedAt);
-        return new(await ordered.Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 500)).ToListAsync(cancellationToken), total);
+        var total = await requests.CountAsync(cancellationToken);
+        requests = (query.OrderBy, query.Descending) switch
+        {
+            ("Model", false) => requests.OrderBy(r => r.ModelName).ThenBy(r => r.Version),
+            ("Model", true) => requests.OrderByDescending(r => r.ModelName).ThenByDescending(r => r.Version),
+            ("Waiting", false) => requests.OrderByDescending(r => r.RequestedAt),
+            ("Waiting", true) => requests.OrderBy(r => r.RequestedAt),
+            // Open requests oldest first (the one that has waited longest is at the top); history newest first.
+            _ => query.State == ApprovalState.Open ? requests.OrderBy(r => r.RequestedAt) : requests.OrderByDescending(r => r.RequestedAt),
+        };
+        return new(await requests.Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500)).ToListAsync(cancellationToken), total);
     }
 
     public async Task<ApprovalRequest?> FindAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.ApprovalRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
-    }
-
-    /// <summary>Every request of one version, newest first (the review page's history).</summary>
-    public async Task<IReadOnlyList<ApprovalRequest>> OfVersionAsync(string modelName, int number, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.ApprovalRequests.AsNoTracking().Where(r => r.ModelName == modelName && r.Version == number)
-            .OrderByDescending(r => r.RequestedAt).ToListAsync(cancellationToken);
     }
 
     /// <summary>Closes open requests past their time; returns how many.</summary>

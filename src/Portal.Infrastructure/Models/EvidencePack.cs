@@ -23,43 +23,28 @@ public sealed record EvidencePack(
 public sealed record InboxRow(ApprovalRequest Request, ModelVersion Version, RiskLevel Risk, string RiskReason, int ChecksPassed, int Checks);
 
 /// <summary>Loads evidence packs and the registry's lists for pages.</summary>
-public sealed class EvidencePacks(IDbContextFactory<PortalDbContext> dbFactory, RegistryPolicies policies)
+public sealed class EvidencePacks(IDbContextFactory<PortalDbContext> dbFactory, Approvals approvals, RegistryPolicies policies)
 {
-    /// <summary>Requests in a state (all when null), filtered by model name, sorted by age or model, one page.</summary>
-    public async Task<(IReadOnlyList<InboxRow> Rows, int Total)> InboxAsync(ApprovalState? state, string? model, string? orderBy, bool descending, int skip, int take, CancellationToken cancellationToken)
+    /// <summary>A page of the inbox: the requests with their versions and risk, read in a fixed number of queries.</summary>
+    public async Task<(IReadOnlyList<InboxRow> Rows, int Total)> InboxAsync(ApprovalQuery query, CancellationToken cancellationToken)
     {
+        var page = await approvals.ListAsync(query, cancellationToken);
+        var names = page.Requests.Select(r => r.ModelName).Distinct(StringComparer.Ordinal).ToList();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var requests = db.ApprovalRequests.AsNoTracking();
-        if (state is { } wanted)
+        var versions = (await db.ModelVersions.AsNoTracking().Where(v => names.Contains(v.ModelName)).ToListAsync(cancellationToken))
+            .ToDictionary(v => (v.ModelName, v.Version));
+        var governance = new Dictionary<string, EffectivePolicy>(StringComparer.Ordinal);
+        foreach (var name in names)
         {
-            requests = requests.Where(r => r.State == wanted);
+            governance[name] = await policies.ForModelAsync(name, cancellationToken);
         }
 
-        if (!string.IsNullOrWhiteSpace(model))
+        return ([.. page.Requests.Select(request =>
         {
-            requests = requests.Where(r => r.ModelName.Contains(model.Trim()));
-        }
-
-        var total = await requests.CountAsync(cancellationToken);
-        requests = (orderBy, descending) switch
-        {
-            ("Model", false) => requests.OrderBy(r => r.ModelName).ThenBy(r => r.Version),
-            ("Model", true) => requests.OrderByDescending(r => r.ModelName).ThenByDescending(r => r.Version),
-            // Oldest first by default: the request that has waited longest is at the top.
-            (_, true) => requests.OrderByDescending(r => r.RequestedAt),
-            _ => requests.OrderBy(r => r.RequestedAt),
-        };
-        var page = await requests.Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 200)).ToListAsync(cancellationToken);
-        var rows = new List<InboxRow>();
-        foreach (var request in page)
-        {
-            var version = await db.ModelVersions.AsNoTracking().FirstAsync(v => v.ModelName == request.ModelName && v.Version == request.Version, cancellationToken);
-            var governance = await policies.ForModelAsync(request.ModelName, cancellationToken);
-            var (risk, reasons) = ReviewRisk.Assess(version, governance.Validation);
-            rows.Add(new InboxRow(request, version, risk, reasons[0], version.Checks.Count(c => c.Status == CheckStatus.Passed), version.Checks.Count));
-        }
-
-        return (rows, total);
+            var version = versions[(request.ModelName, request.Version)];
+            var (risk, reasons) = ReviewRisk.Assess(version, governance[request.ModelName].Validation);
+            return new InboxRow(request, version, risk, reasons[0], version.Checks.Count(c => c.Status == CheckStatus.Passed), version.Checks.Count);
+        })], page.Total);
     }
 
     public async Task<EvidencePack?> LoadAsync(string name, int number, CancellationToken cancellationToken)

@@ -81,7 +81,7 @@ internal static class ApprovalsApi
         }
 
         var size = Math.Clamp(pageSize ?? 100, 1, 500);
-        var result = await approvals.ListAsync(wanted, model, (Math.Max(1, page ?? 1) - 1) * size, size, cancellationToken);
+        var result = await approvals.ListAsync(new ApprovalQuery(wanted, model, Skip: (Math.Max(1, page ?? 1) - 1) * size, Take: size), cancellationToken);
         http.Response.Headers["X-Total-Count"] = result.Total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Ok(result.Requests.Select(Shape));
     }

@@ -76,7 +76,7 @@ public sealed partial class HomePage : IAsyncDisposable
             return;
         }
 
-        var (rows, _) = await Packs.InboxAsync(Domain.Models.ApprovalState.Open, null, null, false, 0, 200, CancellationToken.None);
+        var (rows, _) = await Packs.InboxAsync(new Infrastructure.Models.ApprovalQuery(Domain.Models.ApprovalState.Open, Take: 200), CancellationToken.None);
         var mine = rows.Where(r => r.Request.WhyNot(_actor, r.Version) is null).ToList();
         (_openReviews, _myReviews) = (mine.Count, [.. mine.Take(5)]);
     }

@@ -59,7 +59,7 @@ public sealed partial class ModelPage : IDisposable
             return;
         }
 
-        _requests = (await Approvals.ListAsync(null, Name, 0, 500, CancellationToken.None)).Requests;
+        _requests = (await Approvals.ListAsync(new ApprovalQuery(Model: Name, Take: 500), CancellationToken.None)).Requests;
         _governance = await Policies.ForModelAsync(Name, CancellationToken.None);
     }
 

@@ -50,7 +50,8 @@ public sealed partial class ReviewsPage : IDisposable
     {
         _loading = true;
         var sort = args.Sorts?.FirstOrDefault();
-        var (rows, total) = await Packs.InboxAsync(_state, _model, sort?.Property, sort?.SortOrder == SortOrder.Descending, args.Skip ?? 0, args.Top ?? 20, CancellationToken.None);
+        var (rows, total) = await Packs.InboxAsync(
+            new ApprovalQuery(_state, _model, ModelContains: true, sort?.Property, sort?.SortOrder == SortOrder.Descending, args.Skip ?? 0, args.Top ?? 20), CancellationToken.None);
         (_rows, _total, _loading) = (rows, total, false);
     }
 
