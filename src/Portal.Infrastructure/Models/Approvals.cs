@@ -19,7 +19,7 @@ public sealed record ApprovalQuery(
 /// domain, saved with optimistic concurrency (two reviewers at the same instant: exactly one wins) and audited,
 /// refusals included.
 /// </summary>
-public sealed class Approvals(IDbContextFactory<PortalDbContext> dbFactory, ModelValidation validation, ModelRegistry registry, TimeProvider time)
+public sealed class Approvals(IDbContextFactory<PortalDbContext> dbFactory, RegistryPolicies policies, ModelRegistry registry, TimeProvider time)
 {
     public async Task<ApprovalRequest> RequestAsync(string modelName, int number, string? comment, Actor actor, CancellationToken cancellationToken)
     {
@@ -37,7 +37,7 @@ public sealed class Approvals(IDbContextFactory<PortalDbContext> dbFactory, Mode
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == modelName && v.Version == number, cancellationToken)
             ?? throw new KeyNotFoundException($"There is no version {number} of model '{modelName}'.");
-        var (policy, _) = await validation.EffectiveAsync(db, modelName, cancellationToken);
+        var (policy, _) = await policies.EffectiveAsync(db, modelName, cancellationToken);
         var from = version.State;
         var passed = version.Checks.Where(c => c.Status == CheckStatus.Passed).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         var request = ApprovalRequest.Open(version, policy, passed, actor, comment, time);

@@ -27,7 +27,7 @@ public sealed class ModelInputException(string field, string message) : DomainEx
 /// The model registry: versions registered from a run's artifact (bound to its SHA-256), with lineage
 /// run → model and dataset → run → model, and an audit entry for every change.
 /// </summary>
-public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, IArtifactStore store, ModelValidation validation, TimeProvider time)
+public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, IArtifactStore store, ModelValidation validation, RegistryPolicies policies, TimeProvider time)
 {
     // One registration per model at a time, so version numbers are never raced.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
@@ -214,7 +214,7 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         if (training.Count > 0)
         {
             var dataset = await Datasets.DatasetCatalog.VersionByRefAsync(db, training[0], cancellationToken);
-            var (_, settings) = await validation.EffectiveAsync(db, name, cancellationToken);
+            var (_, settings) = await policies.EffectiveAsync(db, name, cancellationToken);
             // The label is what the model predicts, and personal data (e-mails, phone numbers) is never a feature.
             var excluded = (dataset?.Pii ?? []).Select(p => p.Column).Append(settings.Target).ToHashSet(StringComparer.Ordinal);
             signature.AddRange((dataset?.Schema ?? []).Where(c => !excluded.Contains(c.Name)));
@@ -226,6 +226,13 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
 
     public async Task<IReadOnlyList<ModelSummary>> ListAsync(CancellationToken cancellationToken) =>
         (await SearchAsync(new ModelQuery(Take: int.MaxValue), cancellationToken)).Models;
+
+    /// <summary>Every model's name, for pickers.</summary>
+    public async Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.RegisteredModels.AsNoTracking().OrderBy(m => m.Name).Select(m => m.Name).ToListAsync(cancellationToken);
+    }
 
     public async Task<(IReadOnlyList<ModelSummary> Models, int Total)> SearchAsync(ModelQuery query, CancellationToken cancellationToken)
     {

@@ -25,6 +25,7 @@ public sealed partial class ModelValidation(
     IDbContextFactory<PortalDbContext> dbFactory,
     JobService jobs,
     RunArtifacts artifacts,
+    RegistryPolicies policies,
     DataDirectory dataDirectory,
     IOptions<PortalOptions> options,
     TimeProvider time,
@@ -33,21 +34,12 @@ public sealed partial class ModelValidation(
     public const string EvaluationExperiment = "model-evaluations";
     private const string ResultPath = "outputs/evaluation.json";
 
-    /// <summary>The policy and checks that apply to a model: its own, else an Admin's defaults, else the settings file.</summary>
-    public async Task<(ApprovalPolicy Policy, ValidationSettings Validation)> EffectiveAsync(PortalDbContext db, string modelName, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(db);
-        var model = await db.RegisteredModels.AsNoTracking().FirstOrDefaultAsync(m => m.Name == modelName, cancellationToken);
-        var defaults = await db.RegistryDefaults.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
-        return (model?.Policy ?? defaults?.Policy ?? ApprovalPolicy.Default, model?.Validation ?? defaults?.Validation ?? options.Value.Models.ToSettings());
-    }
-
     /// <summary>Runs the quick checks and submits the evaluation job on behalf of <paramref name="actor"/>.</summary>
     public async Task StartAsync(string modelName, int number, Actor actor, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var version = await db.ModelVersions.FirstAsync(v => v.ModelName == modelName && v.Version == number, cancellationToken);
-        var (policy, settings) = await EffectiveAsync(db, modelName, cancellationToken);
+        var (policy, settings) = await policies.EffectiveAsync(db, modelName, cancellationToken);
         var from = version.State;
         version.RecordCheck(await DataValidationAsync(db, version, cancellationToken), policy.RequiredChecks, time);
         version.RecordCheck(RequiredMetrics(version, settings), policy.RequiredChecks, time);
@@ -115,7 +107,7 @@ public sealed partial class ModelValidation(
             return;
         }
 
-        var (policy, settings) = await EffectiveAsync(db, version.ModelName, cancellationToken);
+        var (policy, settings) = await policies.EffectiveAsync(db, version.ModelName, cancellationToken);
         var champion = await ChampionAsync(db, version, cancellationToken);
         var now = time.UtcNow();
         var from = version.State;

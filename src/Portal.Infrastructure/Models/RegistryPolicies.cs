@@ -3,6 +3,8 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Domain.Audit;
 using Portal.Domain.Common;
 using Portal.Domain.Models;
+using Microsoft.Extensions.Options;
+using Portal.Infrastructure.Configuration;
 using Portal.Infrastructure.Persistence;
 
 namespace Portal.Infrastructure.Models;
@@ -11,12 +13,23 @@ namespace Portal.Infrastructure.Models;
 public sealed record EffectivePolicy(ApprovalPolicy Policy, ValidationSettings Validation, bool ModelOwnPolicy, bool ModelOwnValidation);
 
 /// <summary>Approval policies and check settings: global defaults and per-model overrides, Admin-only and audited with before/after.</summary>
-public sealed class RegistryPolicies(IDbContextFactory<PortalDbContext> dbFactory, ModelValidation validation, TimeProvider time)
+public sealed class RegistryPolicies(IDbContextFactory<PortalDbContext> dbFactory, IOptions<PortalOptions> options, TimeProvider time)
 {
+    /// <summary>
+    /// The policy and checks that apply to a model: its own, else an Admin's defaults, else the built-in policy
+    /// and the settings file. With no model name, the defaults.
+    /// </summary>
+    internal async Task<(ApprovalPolicy Policy, ValidationSettings Validation)> EffectiveAsync(PortalDbContext db, string? modelName, CancellationToken cancellationToken)
+    {
+        var model = modelName is null ? null : await db.RegisteredModels.AsNoTracking().FirstOrDefaultAsync(m => m.Name == modelName, cancellationToken);
+        var defaults = await db.RegistryDefaults.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
+        return (model?.Policy ?? defaults?.Policy ?? ApprovalPolicy.Default, model?.Validation ?? defaults?.Validation ?? options.Value.Models.ToSettings());
+    }
+
     public async Task<EffectivePolicy> DefaultsAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var (policy, settings) = await validation.EffectiveAsync(db, "", cancellationToken);
+        var (policy, settings) = await EffectiveAsync(db, null, cancellationToken);
         return new(policy, settings, false, false);
     }
 
@@ -25,7 +38,7 @@ public sealed class RegistryPolicies(IDbContextFactory<PortalDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var model = await db.RegisteredModels.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name, cancellationToken)
             ?? throw new KeyNotFoundException($"There is no model '{name}'.");
-        var (policy, settings) = await validation.EffectiveAsync(db, name, cancellationToken);
+        var (policy, settings) = await EffectiveAsync(db, name, cancellationToken);
         return new(policy, settings, model.Policy is not null, model.Validation is not null);
     }
 
