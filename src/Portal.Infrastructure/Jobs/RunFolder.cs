@@ -63,4 +63,19 @@ internal static class RunFolder
             await artifacts.PutAsync(runId, LocalJobRunner.LogArtifactPath, content, cancellationToken);
         }
     }
+
+    /// <summary>Removes a folder of the run (the inputs copied in, once the job ended) if it can; one still in use stays.</summary>
+    public static void TryDelete(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
 }
