@@ -3,11 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Domain.Audit;
 using Portal.Domain.Common;
 using Portal.Infrastructure.Persistence;
+using Portal.Infrastructure.Persistence.Interceptors;
 
 namespace Portal.Infrastructure.Demo;
 
 /// <summary>Creates the demo accounts with the demo password.</summary>
-internal sealed class DemoUsersStep(TimeProvider time) : IDemoSeedStep
+internal sealed class DemoUsersStep(AuditChainInterceptor audit, TimeProvider time) : IDemoSeedStep
 {
     public string Name => "users";
 
@@ -22,7 +23,7 @@ internal sealed class DemoUsersStep(TimeProvider time) : IDemoSeedStep
         var users = context.Services.GetRequiredService<UserManager<PortalUser>>();
         var db = context.Services.GetRequiredService<PortalDbContext>();
         // All accounts or none: a refused password must not leave half the demo users behind.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await audit.BeginTransactionAsync(db, cancellationToken);
         foreach (var demo in DemoUsers.All)
         {
             if (await users.FindByNameAsync(demo.Email) is not null)

@@ -6,6 +6,7 @@ using Portal.Domain.Common;
 using Portal.Domain.Identity;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Persistence;
+using Portal.Infrastructure.Persistence.Interceptors;
 
 namespace Portal.Infrastructure.Identity;
 
@@ -13,7 +14,7 @@ namespace Portal.Infrastructure.Identity;
 /// Keeps a local record of people the hosting platform (Entra ID via App Service authentication) signs in,
 /// so their preferences and tokens have an owner, and their stored roles follow the platform's.
 /// </summary>
-public sealed class PlatformUsers(IServiceScopeFactory scopes, IMemoryCache cache, IEventBus bus, TimeProvider time)
+public sealed class PlatformUsers(IServiceScopeFactory scopes, IMemoryCache cache, AuditChainInterceptor audit, IEventBus bus, TimeProvider time)
 {
     private static readonly TimeSpan RecheckAfter = TimeSpan.FromMinutes(5);
 
@@ -28,7 +29,7 @@ public sealed class PlatformUsers(IServiceScopeFactory scopes, IMemoryCache cach
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await audit.BeginTransactionAsync(db, cancellationToken);
         var user = await users.FindByNameAsync(userName);
         var firstSight = user is null;
         if (user is null)

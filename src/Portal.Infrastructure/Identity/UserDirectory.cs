@@ -7,6 +7,7 @@ using Portal.Domain.Common;
 using Portal.Domain.Identity;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Persistence;
+using Portal.Infrastructure.Persistence.Interceptors;
 
 namespace Portal.Infrastructure.Identity;
 
@@ -14,7 +15,7 @@ namespace Portal.Infrastructure.Identity;
 /// Administration of people and their roles. Each change runs in its own scope and transaction, and its
 /// audit entry is written in that same transaction.
 /// </summary>
-public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory<PortalDbContext> dbFactory, IEventBus bus, TimeProvider time)
+public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory<PortalDbContext> dbFactory, AuditChainInterceptor audit, IEventBus bus, TimeProvider time)
 {
     public const int MaxPageSize = 200;
 
@@ -216,7 +217,7 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await audit.BeginTransactionAsync(db, cancellationToken);
         var entry = await change(users);
         if (entry is null || !errors.IsEmpty)
         {

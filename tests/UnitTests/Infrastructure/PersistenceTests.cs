@@ -4,6 +4,7 @@ using Portal.Domain.Common;
 using Portal.Infrastructure.Audit;
 using Portal.Infrastructure.Configuration;
 using Portal.Infrastructure.Persistence;
+using Portal.Infrastructure.Persistence.Interceptors;
 using Portal.UnitTests.Builders;
 
 namespace Portal.UnitTests.Infrastructure;
@@ -59,6 +60,13 @@ public class SqlitePersistenceTests : IDisposable
     {
         await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
         await AuditConcurrency.LosingARaceLeavesTheTrailWritableAsync(services);
+    }
+
+    [Fact]
+    public async Task AnAuditedSaveArrivingDuringAnAuditedTransaction_WaitsItsTurn_AndBothAreWritten()
+    {
+        await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
+        await AuditConcurrency.SaveDuringAuditedTransactionAsync(services);
     }
 
     public void Dispose()
@@ -132,6 +140,13 @@ public class PostgresPersistenceTests(PostgresServer postgres) : IDisposable
     }
 
     [Fact]
+    public async Task AnAuditedSaveArrivingDuringAnAuditedTransaction_WaitsItsTurn_AndBothAreWritten()
+    {
+        await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();
+        await AuditConcurrency.SaveDuringAuditedTransactionAsync(services);
+    }
+
+    [Fact]
     public async Task ConcurrentAuditRecords_FormOneUnbrokenChain()
     {
         await using var services = await Builder(await postgres.CreateDatabaseAsync()).StartAsync();
@@ -195,6 +210,40 @@ internal static class AuditConcurrency
         var next = services.GetRequiredService<AuditTrail>().RecordAsync(new Actor("ada@x"), "test.after-race", "thing:1");
         Assert.Same(next, await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(20))));
         Assert.True((await services.GetRequiredService<AuditTrail>().VerifyAsync()).Valid);
+    }
+
+    /// <summary>
+    /// An audited transaction (an administrator creating a person) already holds the write lock when another
+    /// audited save starts; the other save waits for the transaction instead of taking the audit turn and then
+    /// waiting for the lock (which left both stuck until SQLite's busy timeout failed the other save).
+    /// </summary>
+    public static async Task SaveDuringAuditedTransactionAsync(IServiceProvider services)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        var trail = services.GetRequiredService<AuditTrail>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var before = (await trail.VerifyAsync()).Entries;
+
+        await using var db = await factory.CreateDbContextAsync();
+        Task other;
+        await using (var transaction = await services.GetRequiredService<AuditChainInterceptor>().BeginTransactionAsync(db))
+        {
+            db.DemoSeedRecords.Add(new DemoSeedRecord { Step = "turn-test", AppliedAt = DateTime.UtcNow });
+            await db.SaveChangesAsync(); // the transaction now holds the database's write lock
+            other = trail.RecordAsync(new Actor("ops@x"), "test.meanwhile", "thing:other");
+            await Task.Delay(200);
+            db.AuditEntries.Add(AuditEntry.Record(new Actor("admin@x"), "test.in-transaction", "thing:mine", time));
+            await db.SaveChangesAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            await transaction.CommitAsync();
+        }
+
+        await other.WaitAsync(TimeSpan.FromSeconds(20));
+        var verification = await trail.VerifyAsync();
+        Assert.True(verification.Valid, verification.Problem);
+        Assert.Equal(before + 2, verification.Entries);
+        await using var check = await factory.CreateDbContextAsync();
+        Assert.Equal(["test.in-transaction", "test.meanwhile"],
+            await check.AuditEntries.Where(e => e.Id > before).OrderBy(e => e.Id).Select(e => e.Action).ToListAsync());
     }
 
     public static async Task RecordManyAndVerifyAsync(IServiceProvider services)

@@ -10,19 +10,50 @@ namespace Portal.Infrastructure.Persistence.Interceptors;
 /// so a change and its audit entry are written together or not at all. Saves that add entries take turns
 /// (one process-wide gate) so two saves never claim the same predecessor; across processes the unique
 /// index on PreviousHash refuses a fork instead.
+/// A transaction that will add entries takes its turn before it begins (<see cref="BeginTransactionAsync"/>):
+/// taken later, it would wait for the gate while holding the database's write lock, and the save holding the
+/// gate would wait for that lock — each stuck until SQLite's busy timeout failed one of them.
 /// </summary>
 public sealed class AuditChainInterceptor : SaveChangesInterceptor
 {
+    // What a context holds the gate for: the saves of a whole transaction, or one save.
+    private static readonly object ForTransaction = new();
+    private static readonly object ForSave = new();
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConditionalWeakTable<DbContext, object> _holders = [];
+
+    /// <summary>
+    /// Takes the audit turn, then begins a transaction on <paramref name="context"/>; the turn is given back
+    /// when the returned transaction is disposed. Every save in it chains entries without waiting again.
+    /// </summary>
+    public async Task<AuditedTransaction> BeginTransactionAsync(DbContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        await _gate.WaitAsync(cancellationToken);
+        _holders.AddOrUpdate(context, ForTransaction);
+        try
+        {
+            return new AuditedTransaction(await context.Database.BeginTransactionAsync(cancellationToken), () => EndTurn(context));
+        }
+        catch
+        {
+            EndTurn(context);
+            throw;
+        }
+    }
 
     public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(
         DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
         if (eventData.Context is { } context && PendingEntries(context) is { Count: > 0 } pending)
         {
-            await _gate.WaitAsync(cancellationToken);
-            _holders.AddOrUpdate(context, this);
+            if (!HoldsTransactionTurn(context))
+            {
+                await _gate.WaitAsync(cancellationToken);
+                _holders.AddOrUpdate(context, ForSave);
+            }
+
             try
             {
                 var last = await context.Set<AuditEntry>().AsNoTracking()
@@ -45,8 +76,12 @@ public sealed class AuditChainInterceptor : SaveChangesInterceptor
     {
         if (eventData.Context is { } context && PendingEntries(context) is { Count: > 0 } pending)
         {
-            _gate.Wait();
-            _holders.AddOrUpdate(context, this);
+            if (!HoldsTransactionTurn(context))
+            {
+                _gate.Wait();
+                _holders.AddOrUpdate(context, ForSave);
+            }
+
             try
             {
                 var last = context.Set<AuditEntry>().AsNoTracking()
@@ -124,9 +159,22 @@ public sealed class AuditChainInterceptor : SaveChangesInterceptor
         }
     }
 
+    private bool HoldsTransactionTurn(DbContext context) =>
+        _holders.TryGetValue(context, out var holding) && ReferenceEquals(holding, ForTransaction);
+
+    // The end of one save gives the turn back only when the turn was taken for that save.
     private void Release(DbContext? context)
     {
-        if (context is not null && _holders.Remove(context))
+        if (context is not null && _holders.TryGetValue(context, out var holding) && ReferenceEquals(holding, ForSave)
+            && _holders.Remove(context))
+        {
+            _gate.Release();
+        }
+    }
+
+    private void EndTurn(DbContext context)
+    {
+        if (_holders.Remove(context))
         {
             _gate.Release();
         }
