@@ -37,7 +37,7 @@ public sealed partial class RunWatchdog(
                 .Where(r => r.Status == RunStatus.Running && r.HeartbeatAt < cutoff)
                 .Where(r => !db.Jobs.Any(j => j.RunId == r.Id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running)))
                 .Where(r => !db.Sweeps.Any(s => s.ParentRunId == r.Id && s.Status == SweepStatus.Running))
-                .Select(r => r.Id).Take(1000).ToListAsync(cancellationToken);
+                .OrderBy(r => r.HeartbeatAt).Select(r => r.Id).Take(1000).ToListAsync(cancellationToken);
         }
 
         foreach (var runId in lost)

@@ -22,7 +22,7 @@ public sealed class RegistryPolicies(IDbContextFactory<PortalDbContext> dbFactor
     internal async Task<(ApprovalPolicy Policy, ValidationSettings Validation)> EffectiveAsync(PortalDbContext db, string? modelName, CancellationToken cancellationToken)
     {
         var model = modelName is null ? null : await db.RegisteredModels.AsNoTracking().FirstOrDefaultAsync(m => m.Name == modelName, cancellationToken);
-        var defaults = await db.RegistryDefaults.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
+        var defaults = await db.RegistryDefaults.AsNoTracking().FirstOrDefaultAsync(d => d.Id == RegistryDefaults.SingletonId, cancellationToken);
         return (model?.Policy ?? defaults?.Policy ?? ApprovalPolicy.Default, model?.Validation ?? defaults?.Validation ?? options.Value.Models.ToSettings());
     }
 
@@ -45,7 +45,7 @@ public sealed class RegistryPolicies(IDbContextFactory<PortalDbContext> dbFactor
     public async Task SaveDefaultsAsync(ApprovalPolicy policy, ValidationSettings settings, Actor actor, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var defaults = await db.RegistryDefaults.FirstOrDefaultAsync(cancellationToken);
+        var defaults = await db.RegistryDefaults.FirstOrDefaultAsync(d => d.Id == RegistryDefaults.SingletonId, cancellationToken);
         var before = defaults is null ? Describe(await DefaultsAsync(cancellationToken)) : Describe(defaults.Policy, defaults.Validation);
         if (defaults is null)
         {
