@@ -231,7 +231,7 @@ internal static class AuditConcurrency
             db.DemoSeedRecords.Add(new DemoSeedRecord { Step = "turn-test", AppliedAt = DateTime.UtcNow });
             await db.SaveChangesAsync(); // the transaction now holds the database's write lock
             other = trail.RecordAsync(new Actor("ops@x"), "test.meanwhile", "thing:other");
-            await Task.Delay(200);
+            await Task.Delay(200); // lets the other save reach the audit turn before this one saves its entry
             db.AuditEntries.Add(AuditEntry.Record(new Actor("admin@x"), "test.in-transaction", "thing:mine", time));
             await db.SaveChangesAsync().WaitAsync(TimeSpan.FromSeconds(20));
             await transaction.CommitAsync();
