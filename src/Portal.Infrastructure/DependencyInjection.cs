@@ -75,6 +75,7 @@ public static class DependencyInjection
         services.AddSingleton<Models.EvidencePacks>();
         services.AddHostedService<Models.RegistryWorker>();
 
+        services.AddSingleton<Local.Isolation.ProcessIsolation>();
         services.AddSingleton<LocalJobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalJobRunner>());
         services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();

@@ -61,6 +61,8 @@ public static partial class PortalInitializer
             }
         }
 
+        // After the database exists, so its file is made private too; before any job can start.
+        await services.GetRequiredService<Local.Isolation.ProcessIsolation>().InitializeAsync(cancellationToken);
         await services.GetRequiredService<DemoSeeder>().PrepareAsync(databaseWasNew, cancellationToken);
         LogReady(logger, data.Root);
     }

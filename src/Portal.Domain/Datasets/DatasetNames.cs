@@ -1,9 +1,13 @@
-using System.Text.RegularExpressions;
+using Portal.Domain.Common;
 
 namespace Portal.Domain.Datasets;
 
-/// <summary>Dataset names appear in URLs and artifact references (<c>dataset:credit-risk:2</c>).</summary>
-public static partial class DatasetNames
+/// <summary>
+/// Dataset names (and registered model names, which follow the same rule) appear in URLs and artifact
+/// references (<c>dataset:credit-risk:2</c>): lower-case ASCII letters, digits, '.', '_' and '-', starting
+/// with a letter or digit — checked character by character, so nothing can trail the name.
+/// </summary>
+public static class DatasetNames
 {
     public const int MaxLength = 100;
 
@@ -20,11 +24,13 @@ public static partial class DatasetNames
             return $"A dataset name is at most {MaxLength} characters; this one has {name.Length}.";
         }
 
-        return Pattern().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal)
+        return IsName(name)
             ? null
-            : $"'{name}' is not a dataset name: use lower-case letters, digits, '-', '_' and '.', starting with a letter or digit.";
+            : $"'{Names.Visible(name)}' is not a dataset name: use lower-case letters, digits, '-', '_' and '.', starting with a letter or digit.";
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
-    private static partial Regex Pattern();
+    private static bool IsName(string name) =>
+        (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0]))
+        && Names.All(name, c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-')
+        && !name.Contains("..", StringComparison.Ordinal);
 }

@@ -184,18 +184,18 @@ public static partial class PiiScanner
         IPAddress.TryParse(value, out var address)
         && (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? value.Count(':') >= 2 : value.Count('.') == 3);
 
-    [GeneratedRegex(@"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\z")]
     private static partial Regex Email();
 
-    [GeneratedRegex(@"^\d{4}([ -]?\d{4}){2,3}\d{0,3}$|^\d{13,19}$")]
+    [GeneratedRegex(@"^(?:\d{4}(?:[ -]?\d{4}){2,3}\d{0,3}|\d{13,19})\z")]
     private static partial Regex CardShape();
 
-    [GeneratedRegex(@"^\d{3}-\d{2}-\d{4}$")]
+    [GeneratedRegex(@"^\d{3}-\d{2}-\d{4}\z")]
     private static partial Regex SocialSecurity();
 
-    [GeneratedRegex(@"^[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]$")]
+    [GeneratedRegex(@"^[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\z")]
     private static partial Regex NationalInsurance();
 
-    [GeneratedRegex(@"^\+?\(?\d[\d ()\-.]{6,20}\d$")]
+    [GeneratedRegex(@"^\+?\(?\d[\d ()\-.]{6,20}\d\z")]
     private static partial Regex Phone();
 }

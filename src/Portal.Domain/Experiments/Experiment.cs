@@ -27,7 +27,7 @@ public sealed class Experiment : Entity
     public static Experiment Create(string? name, Actor actor, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        var trimmed = name?.Trim();
+        var trimmed = name?.Trim(' ');
         if (string.IsNullOrEmpty(trimmed))
         {
             throw TrackingException.Invalid("Missing value for required parameter 'name'.");
@@ -36,6 +36,11 @@ public sealed class Experiment : Entity
         if (trimmed.Length > TrackingRules.MaxExperimentNameLength)
         {
             throw TrackingException.Invalid($"Experiment name exceeds the maximum length of {TrackingRules.MaxExperimentNameLength} characters.");
+        }
+
+        if (Names.FreeTextProblem(trimmed, "name", TrackingRules.MaxExperimentNameLength) is { } problem)
+        {
+            throw TrackingException.Invalid($"Invalid experiment name. {problem}");
         }
 
         var now = time.UtcNow();

@@ -46,10 +46,7 @@ public sealed class Run : Entity
     public static Run Start(long experimentId, string? name, Actor actor, DateTime? startTime, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (name is { Length: > TrackingRules.MaxRunNameLength })
-        {
-            throw TrackingException.Invalid($"Run name exceeds the maximum length of {TrackingRules.MaxRunNameLength} characters.");
-        }
+        CheckName(name);
 
         var id = Guid.NewGuid().ToString("N");
         var now = time.UtcNow();
@@ -63,6 +60,20 @@ public sealed class Run : Entity
             StartTime = startTime ?? now,
             HeartbeatAt = now,
         };
+    }
+
+    /// <summary>A run name is free text, but one line of visible characters (no newline, NUL or look-alikes).</summary>
+    private static void CheckName(string? name)
+    {
+        if (name is { Length: > TrackingRules.MaxRunNameLength })
+        {
+            throw TrackingException.Invalid($"Run name exceeds the maximum length of {TrackingRules.MaxRunNameLength} characters.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(name) && Names.FreeTextProblem(name.Trim(' '), "run_name", TrackingRules.MaxRunNameLength) is { } problem)
+        {
+            throw TrackingException.Invalid($"Invalid run name. {problem}");
+        }
     }
 
     public void AddInput(string datasetRef)
@@ -145,11 +156,7 @@ public sealed class Run : Entity
     {
         if (name is not null)
         {
-            if (name.Length > TrackingRules.MaxRunNameLength)
-            {
-                throw TrackingException.Invalid($"Run name exceeds the maximum length of {TrackingRules.MaxRunNameLength} characters.");
-            }
-
+            CheckName(name);
             Name = name.Trim().Length == 0 ? Name : name.Trim();
         }
 

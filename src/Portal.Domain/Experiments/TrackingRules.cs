@@ -43,8 +43,13 @@ public static class TrackingRules
         {
             if (!(char.IsLetterOrDigit(c) || c is '_' or '-' or '.' or ' ' or ':' or '/'))
             {
-                return $"Invalid {what} name: '{Shorten(key)}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/).";
+                return $"Invalid {what} name: '{Shorten(Common.Names.Visible(key))}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/).";
             }
+        }
+
+        if (Common.Names.LookAlikeProblem(key, what) is { } lookAlike)
+        {
+            return $"Invalid {what} name: {lookAlike}";
         }
 
         if (!IsNormalPath(key))

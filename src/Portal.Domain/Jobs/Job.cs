@@ -46,6 +46,15 @@ public sealed class Job : Entity
 
     public Dictionary<string, string> Params { get; private set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Variables the job's definition adds to the environment it runs with (never the portal's own).</summary>
+    public Dictionary<string, string> Environment { get; private set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Work the portal itself starts (a model version's evaluation): it belongs to no person, so only an
+    /// administrator may cancel it.
+    /// </summary>
+    public bool IsSystem { get; private set; }
+
     public string Compute { get; private set; } = "local";
 
     public string SubmittedBy { get; private set; } = "";
@@ -77,7 +86,8 @@ public sealed class Job : Entity
 
     public static Job Submit(string runId, long experimentId, string command, string? codePath,
         IReadOnlyDictionary<string, string> inputs, IReadOnlyDictionary<string, string> parameters,
-        TimeSpan timeout, Actor actor, TimeProvider time, string? sweepId = null)
+        TimeSpan timeout, Actor actor, TimeProvider time, string? sweepId = null,
+        IReadOnlyDictionary<string, string>? environment = null, bool isSystem = false)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -106,6 +116,8 @@ public sealed class Job : Entity
             Status = JobStatus.Queued,
             Timeout = timeout,
             SweepId = sweepId,
+            Environment = new Dictionary<string, string>(environment ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+            IsSystem = isSystem,
         };
         job.Raise(new JobStatusChanged(job.Id, job.RunId, job.ExperimentId, job.Status, null, job.SubmittedAt));
         return job;
@@ -132,6 +144,11 @@ public sealed class Job : Entity
     public bool RequestCancel(Actor actor, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        if (CancelRefusal(actor) is { } refusal)
+        {
+            throw new NotPermittedException(refusal);
+        }
+
         if (Status.IsFinal())
         {
             return false;
@@ -145,6 +162,28 @@ public sealed class Job : Entity
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Why <paramref name="actor"/> may not cancel this job, or null when they may: a job is its submitter's
+    /// (and any administrator's) to stop; the portal's own jobs are only an administrator's.
+    /// </summary>
+    public string? CancelRefusal(Actor actor)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (actor.IsIn(Identity.Roles.Admin) || actor == Actor.System)
+        {
+            return null;
+        }
+
+        if (IsSystem)
+        {
+            return $"Job {Id} is the portal's own ({Command}); only an administrator can cancel it.";
+        }
+
+        return actor.Name == SubmittedBy && actor.IsIn(Identity.Roles.DataScientist)
+            ? null
+            : $"Job {Id} was submitted by {SubmittedBy}; only they or an administrator can cancel it.";
     }
 
     /// <summary>The process is gone: Completed on exit 0, Canceled if someone asked, otherwise Failed.</summary>

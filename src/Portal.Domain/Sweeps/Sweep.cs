@@ -187,9 +187,23 @@ public sealed class Sweep : Entity
         }
     }
 
-    /// <summary>Stops launching trials; the caller cancels the ones still running.</summary>
-    public bool Cancel(TimeProvider time)
+    /// <summary>Why <paramref name="actor"/> may not cancel this sweep, or null: it is its creator's and any administrator's.</summary>
+    public string? CancelRefusal(Actor actor)
     {
+        ArgumentNullException.ThrowIfNull(actor);
+        return actor.IsIn(Identity.Roles.Admin) || actor == Actor.System || (actor.Name == CreatedBy && actor.IsIn(Identity.Roles.DataScientist))
+            ? null
+            : $"Sweep {Id} was started by {CreatedBy}; only they or an administrator can cancel it.";
+    }
+
+    /// <summary>Stops launching trials; the caller cancels the ones still running.</summary>
+    public bool Cancel(Actor actor, TimeProvider time)
+    {
+        if (CancelRefusal(actor) is { } refusal)
+        {
+            throw new NotPermittedException(refusal);
+        }
+
         if (Status != SweepStatus.Running)
         {
             return false;

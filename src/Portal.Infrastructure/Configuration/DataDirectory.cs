@@ -39,7 +39,8 @@ public sealed class DataDirectory
     public static string ResolveFolder(string configured, string startFolder) =>
         Path.GetFullPath(Path.IsPathRooted(configured) ? configured : Path.Combine(FindRepositoryRoot(startFolder) ?? startFolder, configured));
 
-    private static string? FindRepositoryRoot(string folder)
+    /// <summary>The clone <paramref name="folder"/> lies in (the folder holding MlopsPortal.sln), or null outside one.</summary>
+    public static string? FindRepositoryRoot(string folder)
     {
         for (var dir = new DirectoryInfo(folder); dir is not null; dir = dir.Parent)
         {

@@ -23,6 +23,42 @@ public sealed class PortalOptions
     public JobOptions Jobs { get; set; } = new();
 
     public ModelOptions Models { get; set; } = new();
+
+    public IsolationOptions Isolation { get; set; } = new();
+}
+
+/// <summary>
+/// The <c>Portal:Isolation</c> section: how work run on behalf of people (training jobs, model servers) is
+/// kept away from the portal's data folder, database, keys and configuration.
+/// </summary>
+public sealed class IsolationOptions
+{
+    /// <summary>
+    /// Operating-system account that jobs run as, created on first start when the portal runs as root.
+    /// Empty: jobs run as the portal's own user (then only the sandbox keeps them from its files).
+    /// </summary>
+    [MaxLength(32)]
+    public string? User { get; set; } = "mlops-job";
+
+    /// <summary>Folder holding the jobs' working folders; outside the data folder. Default: /var/tmp/mlops-portal-&lt;hash&gt;.</summary>
+    public string? WorkRoot { get; set; }
+
+    /// <summary>Auto: bubblewrap when it is installed and works here; Bubblewrap: required; None: never.</summary>
+    public SandboxMode Sandbox { get; set; } = SandboxMode.Auto;
+
+    /// <summary>The bubblewrap program (Debian package <c>bubblewrap</c>).</summary>
+    [Required]
+    public string Bubblewrap { get; set; } = "/usr/bin/bwrap";
+
+    /// <summary>More folders to hide from jobs, besides the data folder, the work root and the portal's own folders.</summary>
+    public List<string> HiddenPaths { get; set; } = [];
+}
+
+public enum SandboxMode
+{
+    Auto,
+    Bubblewrap,
+    None,
 }
 
 /// <summary>The <c>Portal:Jobs</c> section: how the local backend runs jobs.</summary>

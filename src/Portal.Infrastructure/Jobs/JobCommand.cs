@@ -44,7 +44,8 @@ internal static partial class JobCommand
             return codeFolder is not null && File.Exists(Path.Combine(codeFolder, program)) ? program : null;
         }
 
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        // The job's PATH, not the portal's: what the job will really find.
+        foreach (var folder in Local.Isolation.ProcessIsolation.JobPath.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             if (File.Exists(Path.Combine(folder, program)))
             {

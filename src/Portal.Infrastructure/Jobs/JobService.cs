@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -25,7 +24,15 @@ public sealed record JobRequest(
     double? TimeoutMinutes = null,
     string? RunName = null,
     string? ParentRunId = null,
-    string? SweepId = null);
+    string? SweepId = null,
+    IReadOnlyDictionary<string, string>? Environment = null)
+{
+    /// <summary>
+    /// A folder of the portal's own tools copied in as the job's code (the registry's evaluation script);
+    /// set by the portal only, never from a request. Such a job is a system job.
+    /// </summary>
+    public string? SystemCode { get; init; }
+}
 
 /// <summary>Refused job input, per field.</summary>
 public sealed class JobRequestException(FieldErrors errors) : DomainException(errors.ToString())
@@ -37,7 +44,7 @@ public sealed class JobRequestException(FieldErrors errors) : DomainException(er
 /// Submits, cancels and reads jobs. Checks everything a person can get wrong before anything is written
 /// (experiment name, command, code folder, inputs, params), then creates the run and the job together.
 /// </summary>
-public sealed partial class JobService(
+public sealed class JobService(
     IDbContextFactory<PortalDbContext> dbFactory,
     TrackingStore tracking,
     DatasetCatalog datasets,
@@ -48,15 +55,17 @@ public sealed partial class JobService(
 {
     public const int MaxInputs = 20;
     public const int MaxParams = 100;
+    public const int MaxEnvironment = 50;
+    public const int MaxEnvironmentNameLength = 128;
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
-    private static partial Regex InputName();
+    private static readonly HashSet<string> ReservedEnvironment = new(StringComparer.Ordinal) { "HOME", "PORTAL_JOB_ID", "PYTHONUNBUFFERED" };
+    private static readonly string[] ReservedEnvironmentPrefixes = ["MLFLOW_", "PORTAL_", "INPUT_", "PARAM_"];
 
     public static bool CanSubmit(Actor actor) => TrackingStore.CanWrite(actor);
 
     private static bool IsDataset(string reference) => reference.StartsWith("dataset:", StringComparison.Ordinal);
 
-    public string CodeRoot => DataDirectory.ResolveFolder(options.Value.Jobs.CodeRoot, environment.ContentRootPath);
+    public string CodeRoot => Path.TrimEndingDirectorySeparator(DataDirectory.ResolveFolder(options.Value.Jobs.CodeRoot, environment.ContentRootPath));
 
     /// <summary>Sample projects a job can start from: the folders of the code root.</summary>
     public IReadOnlyList<string> Samples() =>
@@ -74,6 +83,8 @@ public sealed partial class JobService(
         }
 
         var (experimentName, codeFolder, inputs, parameters, timeout) = await CheckAsync(request, cancellationToken);
+        var jobEnvironment = request.Environment ?? new Dictionary<string, string>();
+        var codePath = request.SystemCode ?? (codeFolder is null ? null : request.CodePath!.Trim().Trim('/'));
         var experiment = await tracking.GetOrCreateExperimentAsync(experimentName!, actor, cancellationToken);
         var tags = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -86,9 +97,9 @@ public sealed partial class JobService(
             tags[TrackingRules.ParentRunTag] = parent;
         }
 
-        if (codeFolder is not null)
+        if (codeFolder is not null && request.SystemCode is null)
         {
-            tags["portal.codePath"] = request.CodePath!.Trim().Trim('/');
+            tags["portal.codePath"] = codePath!;
         }
 
         var run = await tracking.CreateRunAsync(experiment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), request.RunName, null, tags, actor, cancellationToken);
@@ -99,8 +110,9 @@ public sealed partial class JobService(
             await tracking.AddInputsAsync(run.Id, inputs.Values.Where(IsDataset), actor, cancellationToken);
         }
 
-        var job = Job.Submit(run.Id, experiment.Id, request.Command!, codeFolder is null ? null : request.CodePath!.Trim().Trim('/'),
-            inputs, parameters.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal), timeout, actor, time, request.SweepId);
+        var job = Job.Submit(run.Id, experiment.Id, request.Command!, codePath,
+            inputs, parameters.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal), timeout, actor, time, request.SweepId,
+            jobEnvironment, isSystem: request.SystemCode is not null);
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             db.Jobs.Add(job);
@@ -133,7 +145,7 @@ public sealed partial class JobService(
             errors.Add("experiment", $"experiment: at most {TrackingRules.MaxExperimentNameLength} characters.");
         }
 
-        var codeFolder = CheckCodePath(request.CodePath, errors);
+        var codeFolder = request.SystemCode ?? CheckCodePath(request.CodePath, errors);
         CheckCommand(request.Command, codeFolder, errors);
         if (request.Compute is { } compute && compute != "local")
         {
@@ -163,7 +175,13 @@ public sealed partial class JobService(
             {
                 errors.Add("params", $"params.{key}: at most {TrackingRules.MaxParamValueLength} characters.");
             }
+            else if ((value ?? "").Contains('\0', StringComparison.Ordinal))
+            {
+                errors.Add("params", $"params.{key}: a value cannot hold a NUL character (it becomes an environment variable).");
+            }
         }
+
+        CheckEnvironment(request.Environment, errors);
 
         if (!errors.IsEmpty)
         {
@@ -230,6 +248,11 @@ public sealed partial class JobService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken)
             ?? throw new KeyNotFoundException($"There is no job {jobId}.");
+        if (job.CancelRefusal(actor) is { } refusal)
+        {
+            throw new NotPermittedException(refusal);
+        }
+
         if (job.Status.IsFinal())
         {
             return (job, $"Job {jobId} had already ended ({job.Status}); nothing to cancel.");
@@ -248,10 +271,47 @@ public sealed partial class JobService(
         return (job, again ? $"Job {jobId} is already being canceled." : $"Job {jobId} is being canceled; its processes are being stopped.");
     }
 
+    /// <summary>Variables a job may add to its environment: plain names, none of those the runner sets itself.</summary>
+    private static void CheckEnvironment(IReadOnlyDictionary<string, string>? environment, FieldErrors errors)
+    {
+        if (environment is null)
+        {
+            return;
+        }
+
+        if (environment.Count > MaxEnvironment)
+        {
+            errors.Add("environment", $"environment: at most {MaxEnvironment} variables.");
+            return;
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            if (Names.IdentifierProblem(name, "environment", MaxEnvironmentNameLength, allowLower: true) is { } problem)
+            {
+                errors.Add("environment", problem);
+            }
+            else if (ReservedEnvironment.Contains(name) || ReservedEnvironmentPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
+            {
+                errors.Add("environment", $"environment.{name}: the portal sets this variable itself (HOME, MLFLOW_*, PORTAL_*, INPUT_*, PARAM_*).");
+            }
+            else if (value is null || value.Length > TrackingRules.MaxParamValueLength || value.Contains('\0', StringComparison.Ordinal))
+            {
+                errors.Add("environment", $"environment.{name}: a value of at most {TrackingRules.MaxParamValueLength} characters without NUL.");
+            }
+        }
+    }
+
     private string? CheckCodePath(string? codePath, FieldErrors errors)
     {
         if (string.IsNullOrWhiteSpace(codePath))
         {
+            return null;
+        }
+
+        if (codePath.Any(Names.IsInvisible))
+        {
+            errors.Add("codePath", $"codePath: '{Names.Visible(codePath)}' holds a control or invisible character; name a folder inside the code root, such as 'sklearn-classifier'.");
             return null;
         }
 
@@ -288,6 +348,13 @@ public sealed partial class JobService(
             return;
         }
 
+        // Newlines and tabs make multi-line scripts; other control characters (NUL above all) cannot reach a process.
+        if (command.Any(c => Names.IsInvisible(c) && c is not ('\n' or '\r' or '\t')))
+        {
+            errors.Add("command", $"command: '{Names.Visible(command)}' holds a control or invisible character other than a newline or tab.");
+            return;
+        }
+
         var program = JobCommand.ProgramOf(command);
         if (JobCommand.ResolveProgram(program, codeFolder, options.Value.Local.Python) is null)
         {
@@ -311,9 +378,9 @@ public sealed partial class JobService(
 
         foreach (var (name, reference) in inputs)
         {
-            if (!InputName().IsMatch(name ?? ""))
+            if (Names.IdentifierProblem(name, "inputs", 64) is not null)
             {
-                errors.Add("inputs", $"inputs: '{name}' is not an input name; use letters, digits and _ (it becomes INPUT_{{NAME}}).");
+                errors.Add("inputs", $"inputs: '{Names.Visible(name)}' is not an input name; use letters, digits and _ (it becomes INPUT_{{NAME}}).");
                 continue;
             }
 

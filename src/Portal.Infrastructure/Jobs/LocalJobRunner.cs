@@ -18,14 +18,17 @@ using Portal.Infrastructure.Configuration;
 using Portal.Infrastructure.Datasets;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Identity;
+using Portal.Infrastructure.Local.Isolation;
 using Portal.Infrastructure.Persistence;
 
 namespace Portal.Infrastructure.Jobs;
 
 /// <summary>
-/// Runs jobs as processes on this machine. Each job gets a folder under <c>runs/{runId}</c> with its code,
-/// inputs and <c>outputs/</c>; it runs in its own process group with stdout and stderr appended to
-/// <c>job.log</c> there (so a restarted portal can pick it up again), and at most
+/// Runs jobs as processes on this machine, isolated from the portal by <see cref="ProcessIsolation"/>. Each
+/// job gets a working folder under the work root with its code, inputs and <c>outputs/</c>, and a record
+/// folder of the portal's under <c>runs/{runId}</c> in the data folder, where its stdout and stderr are
+/// appended to <c>job.log</c> and its exit code is written (so a restarted portal can pick it up again, and
+/// the job can neither read nor forge them). It runs in its own process group; at most
 /// <see cref="JobOptions.MaxConcurrent"/> run at once. State lives in the job record, so after a restart
 /// running jobs are re-attached when their process is alive and marked Failed ("lost") otherwise.
 /// </summary>
@@ -35,6 +38,7 @@ public sealed partial class LocalJobRunner(
     DataDirectory data,
     IOptions<PortalOptions> options,
     IEventBus bus,
+    ProcessIsolation isolation,
     TimeProvider time,
     ILogger<LocalJobRunner> logger) : BackgroundService
 {
@@ -49,6 +53,7 @@ public sealed partial class LocalJobRunner(
     /// <summary>Completes once jobs left running by a previous portal were re-attached or marked lost.</summary>
     public Task Ready => _ready.Task;
 
+    /// <summary>The portal's record of a job (log, exit code), in the data folder the job cannot see.</summary>
     public string FolderOf(string runId) => Path.Combine(data.RunsFolder, runId);
 
     public Task SubmitAsync(string jobId)
@@ -261,19 +266,28 @@ public sealed partial class LocalJobRunner(
 
     private async Task StartAsync(PortalDbContext db, Job job, CancellationToken cancellationToken)
     {
-        var folder = FolderOf(job.RunId);
+        var records = FolderOf(job.RunId);
         string? tokenSecret = null;
         Guid? tokenId = null;
         try
         {
+            Directory.CreateDirectory(records);
+            // The job's folder is the portal's while it is filled, then handed to the job's own OS user.
+            var folder = isolation.PrepareWorkFolder(job.RunId);
             Directory.CreateDirectory(Path.Combine(folder, "outputs"));
-            var codeRoot = services.GetRequiredService<JobService>().CodeRoot;
             if (job.CodePath is not null)
             {
-                JobCommand.CopyFolder(Path.Combine(codeRoot, job.CodePath), folder);
+                // A system job's code is an absolute folder of the portal's tools; a person's is relative to the code root.
+                JobCommand.CopyFolder(Path.IsPathRooted(job.CodePath) ? job.CodePath : Path.Combine(services.GetRequiredService<JobService>().CodeRoot, job.CodePath), folder);
             }
 
-            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            // Nothing of the portal's own environment: only what every job gets, what it was given and its own variables.
+            var environment = ProcessIsolation.BaseEnvironment(folder);
+            foreach (var (name, value) in job.Environment)
+            {
+                environment[name] = value;
+            }
+
             foreach (var (name, reference) in job.Inputs)
             {
                 environment[$"INPUT_{name.ToUpperInvariant()}"] = await RunFolder.MaterialiseAsync(services, folder, name, reference, cancellationToken);
@@ -302,19 +316,11 @@ public sealed partial class LocalJobRunner(
             environment["PORTAL_JOB_ID"] = job.Id;
             environment["PYTHONUNBUFFERED"] = "1";
 
+            ProcessIsolation.WriteEnvironment(folder, environment);
+            isolation.HandOver(folder);
             var command = JobCommand.Substitute(job.Command, job, environment, options.Value.Local.Python);
-            var script = $"exec >>{LogFile} 2>&1\n{command}\ncode=$?\necho $code > {JobCommand.ExitFile}\nexit $code\n";
-            var start = new ProcessStartInfo("setsid", ["/bin/sh", "-c", script])
-            {
-                WorkingDirectory = folder,
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-            };
-            foreach (var (key, value) in environment)
-            {
-                start.Environment[key] = value;
-            }
-
+            var start = isolation.StartInfo(new SandboxedCommand(folder, command, environment,
+                Path.Combine(records, LogFile), Path.Combine(records, JobCommand.ExitFile)));
             var process = Process.Start(start) ?? throw new InvalidOperationException("The process did not start.");
             job.Started(process.Id, StartTimeOf(process), time);
             try
@@ -326,15 +332,16 @@ public sealed partial class LocalJobRunner(
                 // The job already ended and closed its end of the pipe; its exit code is still read below.
             }
             await db.SaveChangesAsync(cancellationToken);
-            _running[job.Id] = new Running(job.Id, job.RunId, process.Id, process, folder, job.StartedAt!.Value, job.Timeout, tokenId);
+            _running[job.Id] = new Running(job.Id, job.RunId, process.Id, process, records, job.StartedAt!.Value, job.Timeout, tokenId);
             LogStarted(job.Id, process.Id, job.Command);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception or DomainException or KeyNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception or DomainException or KeyNotFoundException or ArgumentException)
         {
             LogStartFailed(e, job.Id);
             job.FailedToStart($"could not start: {e.Message}", time);
             await db.SaveChangesAsync(cancellationToken);
             await services.GetRequiredService<TrackingStore>().EndRunAsync(job.RunId, RunStatus.Failed, job.Reason, cancellationToken);
+            ProcessIsolation.DeleteWorkFolder(isolation.WorkFolderOf(job.RunId));
             if (tokenId is { } id)
             {
                 await services.GetRequiredService<AccessTokenService>().RevokeAsync(new Actor(job.SubmittedBy), id, cancellationToken);
@@ -348,7 +355,11 @@ public sealed partial class LocalJobRunner(
         running.Process?.Dispose();
         try
         {
-            await RunFolder.StoreOutputsAsync(services.GetRequiredService<RunArtifacts>(), running.Folder, running.RunId, running.Dropped, options.Value.Jobs.MaxLogMegabytes, cancellationToken);
+            var work = isolation.WorkFolderOf(running.RunId);
+            // Taken back before anything in it is read: what the job left can no longer change under the reader.
+            var written = Directory.Exists(work) ? isolation.Reclaim(work) : [];
+            await RunFolder.StoreOutputsAsync(services.GetRequiredService<RunArtifacts>(), work, written, running.Folder, running.RunId, running.Dropped,
+                options.Value.Jobs.MaxLogMegabytes, cancellationToken);
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var job = await db.Jobs.FirstAsync(j => j.Id == running.JobId, cancellationToken);
             job.Ended(exitCode, reason, time);
@@ -365,7 +376,7 @@ public sealed partial class LocalJobRunner(
                 await services.GetRequiredService<AccessTokenService>().RevokeAsync(new Actor(job.SubmittedBy), tokenId, cancellationToken);
             }
 
-            RunFolder.TryDelete(Path.Combine(running.Folder, "inputs"));
+            ProcessIsolation.DeleteWorkFolder(work);
             LogFinished(job.Id, job.Status, exitCode);
         }
         catch (Exception e) when (e is not OperationCanceledException)

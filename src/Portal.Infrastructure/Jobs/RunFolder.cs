@@ -34,16 +34,17 @@ internal static class RunFolder
         return path;
     }
 
-    /// <summary>Files under <c>outputs/</c> and the log, into the artifact store with their run-relative paths.</summary>
-    public static async Task StoreOutputsAsync(RunArtifacts artifacts, string folder, string runId, long dropped, int maxLogMegabytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// The files the job wrote under <c>outputs/</c> (as <paramref name="written"/> lists them: regular files
+    /// of its own, no links) and the log, into the artifact store with their run-relative paths.
+    /// </summary>
+    public static async Task StoreOutputsAsync(RunArtifacts artifacts, string workFolder, IReadOnlyList<string> written, string recordFolder, string runId,
+        long dropped, int maxLogMegabytes, CancellationToken cancellationToken)
     {
-        var outputs = Path.Combine(folder, "outputs");
-        var files = Directory.Exists(outputs)
-            ? Directory.EnumerateFiles(outputs, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).ToList()
-            : [];
-        foreach (var file in files.Take(10_000))
+        var outputs = Path.Combine(workFolder, "outputs") + Path.DirectorySeparatorChar;
+        foreach (var file in written.Where(f => f.StartsWith(outputs, StringComparison.Ordinal)).Order(StringComparer.Ordinal).Take(10_000))
         {
-            var relative = Path.GetRelativePath(folder, file).Replace('\\', '/');
+            var relative = Path.GetRelativePath(workFolder, file).Replace('\\', '/');
             if (RunArtifacts.PathProblem(relative) is null)
             {
                 await using var content = File.OpenRead(file);
@@ -51,7 +52,7 @@ internal static class RunFolder
             }
         }
 
-        var log = Path.Combine(folder, LocalJobRunner.LogFile);
+        var log = Path.Combine(recordFolder, LocalJobRunner.LogFile);
         if (File.Exists(log))
         {
             if (dropped > 0)
@@ -61,21 +62,6 @@ internal static class RunFolder
 
             await using var content = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             await artifacts.PutAsync(runId, LocalJobRunner.LogArtifactPath, content, cancellationToken);
-        }
-    }
-
-    /// <summary>Removes a folder of the run (the inputs copied in, once the job ended) if it can; one still in use stays.</summary>
-    public static void TryDelete(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
         }
     }
 }

@@ -152,16 +152,17 @@ public sealed partial class SweepService(
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var sweep = await db.Sweeps.FirstOrDefaultAsync(s => s.Id == sweepId, cancellationToken) ?? throw new KeyNotFoundException($"There is no sweep {sweepId}.");
-            if (!sweep.Cancel(time))
+            if (!sweep.Cancel(actor, time))
             {
                 return false;
             }
 
             await db.SaveChangesAsync(cancellationToken);
             var open = await db.Jobs.AsNoTracking().Where(j => j.SweepId == sweepId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running)).Select(j => j.Id).ToListAsync(cancellationToken);
+            // The sweep's trials are its creator's jobs: whoever may cancel the sweep may stop them.
             foreach (var jobId in open)
             {
-                await jobs.CancelAsync(jobId, actor, cancellationToken);
+                await jobs.CancelAsync(jobId, Actor.System, cancellationToken);
             }
 
             await tracking.EndRunAsync(sweep.ParentRunId, RunStatus.Killed, null, cancellationToken);

@@ -3,14 +3,15 @@ using Microsoft.Extensions.Options;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Configuration;
 using Portal.Infrastructure.Jobs;
+using Portal.Infrastructure.Local.Isolation;
 
 namespace Portal.Infrastructure.Local;
 
 /// <summary>
-/// The embedded default backend: work runs as processes on this machine, in folders under the data
-/// directory (see <see cref="LocalJobRunner"/>). This part also answers whether the machine can take work.
+/// The embedded default backend: work runs as processes on this machine, isolated from the portal (see
+/// <see cref="LocalJobRunner"/> and <see cref="ProcessIsolation"/>). This part also answers whether the machine can take work.
 /// </summary>
-public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options, TimeProvider time, LocalJobRunner runner) : IWorkspaceBackend
+public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options, TimeProvider time, LocalJobRunner runner, ProcessIsolation isolation) : IWorkspaceBackend
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
 
@@ -31,7 +32,15 @@ public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOpt
     public async Task<BackendHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {
         var details = new Dictionary<string, string>();
-        foreach (var folder in new[] { data.RunsFolder, data.ArtifactsFolder })
+        var state = isolation.State;
+        details["isolation"] = state.Summary;
+        details["workRoot"] = isolation.WorkRoot;
+        if (!state.CanStart)
+        {
+            return new BackendHealth(BackendHealthStatus.Unhealthy, $"Jobs cannot start: {state.Problem}", details);
+        }
+
+        foreach (var folder in new[] { data.RunsFolder, data.ArtifactsFolder, isolation.WorkRoot })
         {
             var problem = CheckWritable(folder);
             details[Path.GetFileName(folder)] = problem ?? "writable";
@@ -44,8 +53,14 @@ public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOpt
         var python = options.Value.Local.Python;
         var pythonProblem = await PythonProblemAsync(python, cancellationToken);
         details["python"] = pythonProblem ?? python;
+        if (pythonProblem is null && !state.Isolated)
+        {
+            // Everything runs, but a job could read the portal's keys and database: say so where operators look.
+            return new BackendHealth(BackendHealthStatus.Degraded, $"Jobs run {state.Summary}: {state.Problem}", details);
+        }
+
         return pythonProblem is null
-            ? new BackendHealth(BackendHealthStatus.Healthy, "Local backend ready.", details)
+            ? new BackendHealth(BackendHealthStatus.Healthy, state.Problem is null ? $"Local backend ready; jobs run {state.Summary}." : $"Local backend ready; jobs run {state.Summary} ({state.Problem})", details)
             // Jobs that are not Python still run, so the backend is degraded rather than down.
             : new BackendHealth(BackendHealthStatus.Degraded, pythonProblem, details);
     }

@@ -33,6 +33,7 @@ public sealed partial class ModelValidation(
 {
     public const string EvaluationExperiment = "model-evaluations";
     private const string ResultPath = "outputs/evaluation.json";
+    private const string ScriptName = "evaluate.py";
 
     /// <summary>Runs the quick checks and submits the evaluation job on behalf of <paramref name="actor"/>.</summary>
     public async Task StartAsync(string modelName, int number, Actor actor, CancellationToken cancellationToken)
@@ -65,8 +66,9 @@ public sealed partial class ModelValidation(
                     ["model"] = $"{modelName}:{number}",
                     ["champion"] = champion is null ? "" : $"{champion.ModelName}:{champion.Version}",
                 };
-                var job = await jobs.SubmitAsync(new JobRequest(EvaluationExperiment, $"python {await ScriptAsync(cancellationToken)}", null, inputs, parameters, "local",
-                    options.Value.Models.EvaluationTimeoutMinutes, $"evaluate {modelName} v{number}"), actor, cancellationToken);
+                // The script is copied into the job's own folder: the job cannot see the data folder it is kept in.
+                var job = await jobs.SubmitAsync(new JobRequest(EvaluationExperiment, $"python {ScriptName}", null, inputs, parameters, "local",
+                    options.Value.Models.EvaluationTimeoutMinutes, $"evaluate {modelName} v{number}") { SystemCode = await ScriptFolderAsync(cancellationToken) }, actor, cancellationToken);
                 version.BeginEvaluation(job.RunId);
                 var against = champion is null ? "no champion yet" : $"against {champion.Label}";
                 foreach (var name in new[] { ModelChecks.ChampionComparison, ModelChecks.SliceMetrics })
@@ -292,10 +294,11 @@ public sealed partial class ModelValidation(
             ?? await others.Where(v => v.State == ModelState.Approved).OrderByDescending(v => v.StateChangedAt).FirstOrDefaultAsync(cancellationToken);
     }
 
-    /// <summary>The evaluation script, written next to the data so a published portal has it too.</summary>
-    private async Task<string> ScriptAsync(CancellationToken cancellationToken)
+    /// <summary>The folder of the evaluation script, written into the data folder so a published portal has it too.</summary>
+    private async Task<string> ScriptFolderAsync(CancellationToken cancellationToken)
     {
-        var path = Path.Combine(dataDirectory.Root, "tools", "evaluate.py");
+        var folder = Path.Combine(dataDirectory.Root, "tools", "evaluation");
+        var path = Path.Combine(folder, ScriptName);
         await using var resource = typeof(ModelValidation).Assembly.GetManifestResourceStream("models/evaluate.py")
             ?? throw new InvalidOperationException("The evaluation script is missing from the build.");
         using var reader = new StreamReader(resource);
@@ -306,7 +309,7 @@ public sealed partial class ModelValidation(
             await File.WriteAllTextAsync(path, text, cancellationToken);
         }
 
-        return path;
+        return folder;
     }
 
     private static string Number(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);

@@ -22,7 +22,7 @@ internal static class JobsApi
     }
 
     public sealed record SubmitBody(string? Experiment, string? Command, string? CodePath, Dictionary<string, string>? Inputs,
-        Dictionary<string, string>? Params, string? Compute, double? TimeoutMinutes, string? RunName);
+        Dictionary<string, string>? Params, string? Compute, double? TimeoutMinutes, string? RunName, Dictionary<string, string>? Environment);
 
     private static async Task<IResult> SubmitAsync(SubmitBody? body, JobService jobs, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -33,7 +33,8 @@ internal static class JobsApi
 
         try
         {
-            var job = await jobs.SubmitAsync(new JobRequest(body.Experiment, body.Command, body.CodePath, body.Inputs, body.Params, body.Compute, body.TimeoutMinutes, body.RunName),
+            var job = await jobs.SubmitAsync(new JobRequest(body.Experiment, body.Command, body.CodePath, body.Inputs, body.Params, body.Compute, body.TimeoutMinutes, body.RunName,
+                Environment: body.Environment),
                 user.ToActor(), cancellationToken);
             return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", new { jobId = job.Id, runId = job.RunId, status = job.Status.ToString() });
         }
@@ -97,6 +98,8 @@ internal static class JobsApi
         endedAt = job.EndedAt,
         reason = job.Reason,
         sweepId = job.SweepId,
+        environment = job.Environment,
+        system = job.IsSystem,
     };
 
     private static IResult NotFound(string jobId) =>

@@ -13,7 +13,7 @@ namespace Portal.Api;
 /// MLflow's tracking REST API (<c>/api/2.0/mlflow/…</c>), so scripts and the MLflow client log here
 /// unchanged: same request and response JSON, limits and error codes as MLflow's REST reference.
 /// </summary>
-internal static class MlflowApi
+internal static partial class MlflowApi
 {
     public const int DefaultMaxResults = 1000;
     public const int MaxHistoryResults = 25_000;
@@ -272,11 +272,14 @@ internal static class MlflowApi
             return null;
         }
 
-        var match = System.Text.RegularExpressions.Regex.Match(filter, @"^\s*(attributes\.)?name\s+(=|I?LIKE)\s+'([^']*)'\s*$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        var match = NameFilterPattern().Match(filter);
         return match.Success
             ? match.Groups[3].Value.Trim('%')
             : throw TrackingException.Invalid($"Invalid filter '{filter}': experiments can be filtered by name = '…' or name LIKE '%…%'.");
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*(attributes\.)?name\s+(=|I?LIKE)\s+'([^']*)'\s*\z", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex NameFilterPattern();
 
     internal static IResult Ok(object value) => Results.Json(value, Json);
 

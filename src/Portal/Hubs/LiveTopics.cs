@@ -30,7 +30,7 @@ public static partial class LiveTopics
         ["gpu"] = PortalAreas.Policies.Compute,
     };
 
-    [GeneratedRegex(@"^[a-z][a-z\-]{1,30}(:[A-Za-z0-9._@\-]{1,200}){0,3}$")]
+    [GeneratedRegex(@"^[a-z][a-z\-]{1,30}(:[A-Za-z0-9._@\-]{1,200}){0,3}\z")]
     private static partial Regex TopicPattern();
 
     /// <summary>Null when <paramref name="user"/> may follow <paramref name="topic"/>; otherwise why not.</summary>

@@ -19,6 +19,9 @@ public sealed class ApprovalsPortal : PortalFactory
 {
     private string? _runId;
 
+    /// <summary>Jobs take their code from the test's output folder, where Models/train_model.py is.</summary>
+    public ApprovalsPortal() => With("Portal:Jobs:CodeRoot", AppContext.BaseDirectory);
+
     public HttpClient Scientist => ClientFor("scientist@demo.local");
 
     public HttpClient Admin => ClientFor("admin@demo.local");
@@ -37,8 +40,8 @@ public sealed class ApprovalsPortal : PortalFactory
             policy = new { approvalsRequired = 2, reviewerRole = "RiskReviewer", authorMayApprove = false, requiredChecks = new[] { "data-validation", "required-metrics", "champion-comparison", "slice-metrics" }, expiresAfterDays = 14 },
             checks = new { requiredMetrics = new Dictionary<string, double>(), holdoutDataset = "credit-risk:1", target = "defaulted", metric = "auc", margin = 0.05, sliceColumn = "employment", maxSliceGap = 1.0 },
         })).EnsureSuccessStatusCode();
-        var script = Path.Combine(AppContext.BaseDirectory, "Models", "train_model.py");
-        var job = await (await Scientist.PostAsJsonAsync("/api/v1/jobs", new { experiment = "approvals-test", command = $"python {script}", inputs = new { train = "dataset:credit-risk:1" } }))
+        // The script travels as the job's code: a job sees its own folder, not the test's.
+        var job = await (await Scientist.PostAsJsonAsync("/api/v1/jobs", new { experiment = "approvals-test", command = "python train_model.py", codePath = "Models", inputs = new { train = "dataset:credit-risk:1" } }))
             .JsonAsync(HttpStatusCode.Accepted);
         var jobId = job.GetProperty("jobId").GetString();
         await JobsApiTests.WaitUntilAsync(async () => (await (await Scientist.GetAsync($"/api/v1/jobs/{jobId}")).JsonAsync()).GetProperty("status").GetString() is "Completed" or "Failed", "the training job");

@@ -17,6 +17,7 @@ public sealed class InfrastructureBuilder
         _settings["Portal:DataDirectory"] = dataDirectory;
         _settings["Portal:Demo:Password"] = PortalFactory.DemoPassword;
         _settings["Portal:Demo:GeneratedRuns"] = "100";
+        _settings["Portal:Isolation:WorkRoot"] = TempFolder.WorkRootOf(dataDirectory);
     }
 
     public InfrastructureBuilder With(string key, string? value)
@@ -37,7 +38,9 @@ public sealed class InfrastructureBuilder
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<IConfiguration>(configuration);
-        services.AddInfrastructure(configuration, new TestEnvironment());
+        var environment = new TestEnvironment();
+        services.AddSingleton<IHostEnvironment>(environment);
+        services.AddInfrastructure(configuration, environment);
         foreach (var configure in _extra)
         {
             configure(services);

@@ -79,6 +79,11 @@ public class PortalFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        if (!_settings.ContainsKey("Portal:Isolation:WorkRoot"))
+        {
+            _settings["Portal:Isolation:WorkRoot"] = TempFolder.WorkRootOf(_settings["Portal:DataDirectory"]!);
+        }
+
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -11,7 +11,7 @@ public class LocalBackendTests : IDisposable
     [Fact]
     public async Task WithDebianPython_IsHealthy()
     {
-        await using var services = new InfrastructureBuilder(_data.Path).Build();
+        await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
 
         var health = await services.GetRequiredService<IWorkspaceBackend>().CheckHealthAsync(CancellationToken.None);
 
@@ -22,7 +22,7 @@ public class LocalBackendTests : IDisposable
     [Fact]
     public async Task WithMissingPython_IsDegraded_AndSaysWhichSetting()
     {
-        await using var services = new InfrastructureBuilder(_data.Path).With("Portal:Local:Python", "/nonexistent/python3").Build();
+        await using var services = await new InfrastructureBuilder(_data.Path).With("Portal:Local:Python", "/nonexistent/python3").StartAsync();
 
         var health = await services.GetRequiredService<IWorkspaceBackend>().CheckHealthAsync(CancellationToken.None);
 
@@ -33,8 +33,9 @@ public class LocalBackendTests : IDisposable
     [Fact]
     public async Task WithUnwritableRunsFolder_IsUnhealthy()
     {
-        await using var services = new InfrastructureBuilder(_data.Path).Build();
+        await using var services = await new InfrastructureBuilder(_data.Path).StartAsync();
         var runs = services.GetRequiredService<DataDirectory>().RunsFolder;
+        Directory.Delete(runs, recursive: true);
         File.WriteAllText(runs, "a file where the runs folder should be");
 
         var health = await services.GetRequiredService<IWorkspaceBackend>().CheckHealthAsync(CancellationToken.None);

@@ -111,6 +111,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.SweepId).HasMaxLength(40);
         builder.Property(j => j.Inputs).HasJsonConversion().IsRequired();
         builder.Property(j => j.Params).HasJsonConversion().IsRequired();
+        builder.Property(j => j.Environment).HasJsonConversion().IsRequired();
         builder.HasOne<Run>().WithMany().HasForeignKey(j => j.RunId).OnDelete(DeleteBehavior.Cascade);
     }
 }

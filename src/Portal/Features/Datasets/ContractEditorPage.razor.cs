@@ -85,7 +85,7 @@ public sealed partial class ContractEditorPage
 
     /// <summary>Messages for row <paramref name="index"/> (keys <c>columns[i].field</c>), or for the whole contract when -1.</summary>
     private List<string> RowErrors(int index) => _errors.ToDictionary()
-        .Where(e => index < 0 ? e.Key == "columns" : Regex.IsMatch(e.Key, $@"^columns\[{index}\]"))
+        .Where(e => index < 0 ? e.Key == "columns" : e.Key.StartsWith($"columns[{index}]", StringComparison.Ordinal))
         .SelectMany(e => e.Value).ToList();
 
     /// <summary>One row of the editor, as typed.</summary>

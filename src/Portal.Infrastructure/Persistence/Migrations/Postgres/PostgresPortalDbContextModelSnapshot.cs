@@ -511,6 +511,10 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<DateTime?>("EndedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<int?>("ExitCode")
                         .HasColumnType("integer");
 
@@ -520,6 +524,9 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<string>("Inputs")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<bool>("IsSystem")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("Params")
                         .IsRequired()
