@@ -116,6 +116,11 @@ public sealed class DatasetVersion : Entity
             throw new DomainException($"A version has at most {MaxTags} tags of at most {MaxTagLength} characters each.");
         }
 
+        if (cleaned.Select(t => Names.FreeTextProblem(t, "tags", MaxTagLength)).FirstOrDefault(p => p is not null) is { } problem)
+        {
+            throw new DomainException(problem);
+        }
+
         Tags = cleaned;
     }
 

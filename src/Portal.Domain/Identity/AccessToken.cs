@@ -50,6 +50,11 @@ public sealed class AccessToken : Entity
             throw new DomainException($"A token needs a name of 1 to {MaxNameLength} characters.");
         }
 
+        if (Names.FreeTextProblem(name.Trim(' '), "name", MaxNameLength) is { } problem)
+        {
+            throw new DomainException(problem);
+        }
+
         if (lifetimeDays is < 1 or > MaxLifetimeDays)
         {
             throw new DomainException($"A token lives between 1 and {MaxLifetimeDays} days; {lifetimeDays} was asked for.");

@@ -114,6 +114,12 @@ public sealed class Sweep : Entity
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(inputs);
         var errors = new List<string>();
+        if (Names.FreeTextProblem(name, "name", Experiments.TrackingRules.MaxRunNameLength) is { } nameProblem)
+        {
+            errors.Add(nameProblem);
+        }
+
+        errors.AddRange(space.Select(p => Experiments.TrackingRules.KeyProblem(p.Name, "param") is { } keyProblem ? $"space: {keyProblem}" : null).OfType<string>());
         if (space.Count == 0)
         {
             errors.Add("space: add at least one param to search over.");

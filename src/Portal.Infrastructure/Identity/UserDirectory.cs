@@ -98,7 +98,8 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
         RequireAdmin(admin, "create accounts");
         ArgumentNullException.ThrowIfNull(input);
         var errors = new FieldErrors();
-        var email = input.Email?.Trim() ?? "";
+        // Only spaces are forgiven: a newline or tab after the address is refused, not silently cut.
+        var email = input.Email?.Trim(' ') ?? "";
         if (!MailAddress.TryCreate(email, out var parsed) || parsed.Address != email)
         {
             errors.Add(nameof(NewUser.Email), "Enter an e-mail address such as name@example.com; it is the user name.");
@@ -107,6 +108,15 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
         if (input.DisplayName is { Length: > 200 })
         {
             errors.Add(nameof(NewUser.DisplayName), "The display name is at most 200 characters.");
+        }
+        else if (!string.IsNullOrWhiteSpace(input.DisplayName) && Names.FreeTextProblem(input.DisplayName.Trim(' '), "Display name", 200) is { } displayProblem)
+        {
+            errors.Add(nameof(NewUser.DisplayName), displayProblem);
+        }
+
+        if (!string.IsNullOrWhiteSpace(input.Team) && Names.FreeTextProblem(input.Team.Trim(' '), "Team", 100) is { } teamProblem)
+        {
+            errors.Add(nameof(NewUser.Team), teamProblem);
         }
 
         ValidateRoles(input.Roles, errors);

@@ -54,11 +54,11 @@ public sealed partial class SweepService(
         }
 
         var (experimentName, _, inputs, _, _) = await jobs.CheckAsync(request.Job, cancellationToken);
-        var experiment = await tracking.GetOrCreateExperimentAsync(experimentName, actor, cancellationToken);
-        var name = string.IsNullOrWhiteSpace(request.Name) ? $"sweep-{request.Objective}" : request.Name.Trim();
-        // The sweep checks itself before the parent run exists, so a bad space leaves nothing behind.
-        _ = Sweep.Create(name, experiment.Id, "pending", request.Job.Command!, request.Job.CodePath, inputs, request.Strategy, request.Space,
+        var name = string.IsNullOrWhiteSpace(request.Name) ? $"sweep-{request.Objective}" : request.Name.Trim(' ');
+        // The sweep checks itself before its experiment or parent run exists, so a bad space leaves nothing behind.
+        _ = Sweep.Create(name, 0, "pending", request.Job.Command!, request.Job.CodePath, inputs, request.Strategy, request.Space,
             request.Objective ?? "", request.Direction, request.MaxTrials, request.MaxConcurrent, request.Seed, actor, time);
+        var experiment = await tracking.GetOrCreateExperimentAsync(experimentName, actor, cancellationToken);
         var parent = await tracking.CreateRunAsync(experiment.Id.ToString(CultureInfo.InvariantCulture), name, null,
             new Dictionary<string, string> { ["mlflow.source.type"] = "SWEEP", ["portal.sweep.objective"] = request.Objective ?? "" }, actor, cancellationToken);
         var sweep = Sweep.Create(name, experiment.Id, parent.Id, request.Job.Command!, request.Job.CodePath?.Trim().Trim('/'), inputs, request.Strategy, request.Space,

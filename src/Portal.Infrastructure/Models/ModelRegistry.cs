@@ -209,6 +209,11 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
             throw new ModelInputException("tags", "tags: at most 50, each 1–100 characters.");
         }
 
+        if (tags?.Select(t => Names.FreeTextProblem(t.Trim(' '), "tags", 100)).FirstOrDefault(p => p is not null) is { } tagProblem)
+        {
+            throw new ModelInputException("tags", tagProblem);
+        }
+
         var training = run.Inputs.Where(i => i.StartsWith("dataset:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
         var signature = new List<ColumnSchema>();
         if (training.Count > 0)

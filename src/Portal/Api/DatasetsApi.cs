@@ -117,7 +117,7 @@ internal static class DatasetsApi
 
         var body = DatasetResponses.Version(registration.Dataset, registration.Version, withProfile: false);
         return registration.Created
-            ? TypedResults.Created($"/api/v1/datasets/{name}/versions/{registration.Version.Number}", body)
+            ? TypedResults.Created($"/api/v1/datasets/{Uri.EscapeDataString(name)}/versions/{registration.Version.Number}", body)
             : TypedResults.Ok(body);
     }
 

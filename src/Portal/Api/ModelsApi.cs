@@ -74,7 +74,7 @@ internal static class ModelsApi
         try
         {
             var version = await registry.RegisterVersionAsync(name, body?.RunId, body?.ArtifactPath, user.ToActor(), cancellationToken, body?.Description, body?.Tags);
-            return TypedResults.Created($"/api/v1/models/{name}/versions/{version.Version}", new { name, version = version.Version, state = version.State.ToString() });
+            return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(name)}/versions/{version.Version}", new { name, version = version.Version, state = version.State.ToString() });
         }
         catch (ModelInputException e)
         {

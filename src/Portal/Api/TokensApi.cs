@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Portal.Domain.Common;
 using Portal.Domain.Identity;
 using Portal.Infrastructure.Identity;
 using Portal.Security;
@@ -30,7 +31,7 @@ internal static class TokensApi
         }
 
         var errors = new Dictionary<string, string[]>();
-        var name = request?.Name?.Trim();
+        var name = request?.Name?.Trim(' ');
         if (string.IsNullOrEmpty(name))
         {
             errors["name"] = ["Give the token a name, such as 'ci-pipeline'."];
@@ -38,6 +39,10 @@ internal static class TokensApi
         else if (name.Length > AccessToken.MaxNameLength)
         {
             errors["name"] = [$"The name is at most {AccessToken.MaxNameLength} characters; it has {name.Length}."];
+        }
+        else if (Names.FreeTextProblem(name, "name", AccessToken.MaxNameLength) is { } problem)
+        {
+            errors["name"] = [problem];
         }
 
         var days = request?.ExpiresInDays ?? DefaultLifetimeDays;
