@@ -111,13 +111,14 @@ public static class DependencyInjection
         services.AddSingleton(Options.Create(database));
         services.AddSingleton<AuditChainInterceptor>();
         services.AddSingleton<DomainEventDispatchInterceptor>();
-        services.AddSingleton<SqlitePragmaInterceptor>();
+        Validate(database, DatabaseOptions.Section);
+        services.AddSingleton(new SqlitePragmaInterceptor(database.BusyTimeoutSeconds));
 
         switch (database.Provider)
         {
             case DatabaseProvider.Sqlite:
                 var sqlite = string.IsNullOrWhiteSpace(database.ConnectionString)
-                    ? $"Data Source={data.DatabaseFile};Pooling=True;Default Timeout=30"
+                    ? $"Data Source={data.DatabaseFile};Pooling=True;Default Timeout={database.BusyTimeoutSeconds}"
                     : database.ConnectionString;
                 Directory.CreateDirectory(data.Root);
                 services.AddDbContextFactory<SqlitePortalDbContext>((sp, options) => options
@@ -136,8 +137,15 @@ public static class DependencyInjection
                         ["Database:ConnectionString is required when Database:Provider is PostgreSQL (e.g. Host=db;Database=portal;Username=portal;Password=…)."]);
                 }
 
+                // A write waiting on another's lock gives up after the busy timeout (55P03) instead of hanging the request.
+                var postgres = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString);
+                if (!(postgres.Options ?? "").Contains("lock_timeout", StringComparison.Ordinal))
+                {
+                    postgres.Options = $"{postgres.Options} -c lock_timeout={database.BusyTimeoutSeconds * 1000}".Trim();
+                }
+
                 services.AddDbContextFactory<PostgresPortalDbContext>((sp, options) => options
-                    .UseNpgsql(database.ConnectionString)
+                    .UseNpgsql(postgres.ConnectionString)
                     .AddInterceptors(
                         sp.GetRequiredService<AuditChainInterceptor>(),
                         sp.GetRequiredService<DomainEventDispatchInterceptor>()));

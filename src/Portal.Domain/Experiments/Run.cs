@@ -62,17 +62,25 @@ public sealed class Run : Entity
         };
     }
 
-    /// <summary>A run name is free text, but one line of visible characters (no newline, NUL or look-alikes).</summary>
-    private static void CheckName(string? name)
+    /// <summary>Why <paramref name="name"/> cannot name a run, or null (empty names get a generated one).</summary>
+    public static string? NameProblem(string? name)
     {
         if (name is { Length: > TrackingRules.MaxRunNameLength })
         {
-            throw TrackingException.Invalid($"Run name exceeds the maximum length of {TrackingRules.MaxRunNameLength} characters.");
+            return $"Run name exceeds the maximum length of {TrackingRules.MaxRunNameLength} characters.";
         }
 
-        if (!string.IsNullOrWhiteSpace(name) && Names.FreeTextProblem(name.Trim(' '), "run_name", TrackingRules.MaxRunNameLength) is { } problem)
+        // Free text, but one line of visible characters (no newline, NUL or look-alikes).
+        return !string.IsNullOrWhiteSpace(name) && Names.FreeTextProblem(name.Trim(' '), "run_name", TrackingRules.MaxRunNameLength) is { } problem
+            ? $"Invalid run name. {problem}"
+            : null;
+    }
+
+    private static void CheckName(string? name)
+    {
+        if (NameProblem(name) is { } problem)
         {
-            throw TrackingException.Invalid($"Invalid run name. {problem}");
+            throw TrackingException.Invalid(problem);
         }
     }
 

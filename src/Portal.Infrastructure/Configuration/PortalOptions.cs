@@ -179,6 +179,13 @@ public sealed class DatabaseOptions
 
     /// <summary>Required for PostgreSQL; for SQLite defaults to <c>portal.db</c> in the data folder.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// How long a write waits for another writer's lock (SQLite busy timeout, PostgreSQL lock_timeout)
+    /// before the request is answered 503 with Retry-After and background work tries again later.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 600)]
+    public int BusyTimeoutSeconds { get; set; } = 30;
 }
 
 public enum DatabaseProvider

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +12,7 @@ using Portal.Domain.Identity;
 using Portal.Infrastructure.Configuration;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Jobs;
+using Portal.Infrastructure.Persistence;
 
 namespace Portal.Infrastructure.Demo;
 
@@ -42,7 +44,9 @@ public sealed partial class DemoExperimentsStep(ILogger<DemoExperimentsStep> log
         var time = context.Services.GetRequiredService<TimeProvider>();
         if (options.GeneratedRuns > 0)
         {
-            await GenerateHistoryAsync(store, options.GeneratedRuns, time, cancellationToken);
+            // A retried step carries on after the batches already stored (each batch is one transaction).
+            var already = await RunsInAsync(context.Services, HistoryExperiment, cancellationToken);
+            await GenerateHistoryAsync(store, options.GeneratedRuns, time, cancellationToken, already.Count);
         }
 
         if (options.RunSamples)
@@ -87,12 +91,17 @@ public sealed partial class DemoExperimentsStep(ILogger<DemoExperimentsStep> log
         ];
         foreach (var (experiment, script, name, parameters) in samples)
         {
+            if ((await RunsInAsync(services, experiment, cancellationToken)).Contains(name))
+            {
+                continue; // submitted before this step was retried
+            }
+
             await jobs.SubmitAsync(new JobRequest(experiment, $"python3 {script}", "sklearn", train, parameters, RunName: name), Scientist, cancellationToken);
         }
     }
 
     /// <summary>Deterministic, plausible history: model families, depths and rates with AUCs that depend on them.</summary>
-    internal static async Task GenerateHistoryAsync(TrackingStore store, int count, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task GenerateHistoryAsync(TrackingStore store, int count, TimeProvider time, CancellationToken cancellationToken, int skip = 0)
     {
         var experiment = await store.GetOrCreateExperimentAsync(HistoryExperiment, Scientist, cancellationToken);
         var random = new Random(20261129);
@@ -150,11 +159,25 @@ public sealed partial class DemoExperimentsStep(ILogger<DemoExperimentsStep> log
 
                 run.Observe(history, time);
                 run.Update(failed ? RunStatus.Failed : RunStatus.Finished, started.AddSeconds(30 + random.Next(600)), null, time);
-                runs.Add((run, history));
+                if (i >= skip)
+                {
+                    runs.Add((run, history));
+                }
             }
 
-            await store.ImportRunsAsync(runs, cancellationToken);
+            if (runs.Count > 0)
+            {
+                await store.ImportRunsAsync(runs, cancellationToken);
+            }
         }
+    }
+
+    /// <summary>The names of the runs an experiment holds (none when it does not exist yet).</summary>
+    private static async Task<List<string>> RunsInAsync(IServiceProvider services, string experiment, CancellationToken cancellationToken)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);
+        return await db.Experiments.AsNoTracking().Where(e => e.Name == experiment)
+            .Join(db.Runs.AsNoTracking(), e => e.Id, r => r.ExperimentId, (e, r) => r.Name).ToListAsync(cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo: the portal has no HTTP address (no web server, or an in-memory test server); sample jobs are not run")]

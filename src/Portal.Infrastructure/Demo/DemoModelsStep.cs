@@ -43,22 +43,96 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
 
         var registry = services.GetRequiredService<ModelRegistry>();
         var approvals = services.GetRequiredService<Approvals>();
+        var dbFactory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        // Each version's story is told from wherever it stands, so a step retried after a busy database
+        // carries on instead of registering, asking or deciding twice.
+        var story = new Story(registry, approvals, dbFactory, cancellationToken);
 
         // The deepest model fits September best but is the weakest on October's holdout: it is the old champion.
-        var v1 = await RegisterAsync(registry, runs["gbm-deep-slow"], "Gradient boosting, 80 trees of depth 4. The first model approved for the loan desk.",
-            Card("80 trees, depth 4, learning rate 0.05."), cancellationToken);
-        var first = await approvals.RequestAsync(Model, v1, "First credit-risk scorer for the loan desk; replaces the manual score card.", Scientist, cancellationToken);
-        await approvals.DecideAsync(first.Id, Verdict.Approve, "Evidence pack complete; AUC well above the score card it replaces.", Reviewer, cancellationToken);
-        await approvals.DecideAsync(first.Id, Verdict.Approve, "Slices reviewed with the fairness lead; acceptable for launch.", Reviewer2, cancellationToken);
-        await registry.RecordDeployedAsync(Model, v1, Ops, cancellationToken);
+        var v1 = await story.VersionAsync(runs["gbm-deep-slow"], "Gradient boosting, 80 trees of depth 4. The first model approved for the loan desk.",
+            Card("80 trees, depth 4, learning rate 0.05."));
+        await story.ReviewAsync(v1, "First credit-risk scorer for the loan desk; replaces the manual score card.",
+            (Reviewer, Verdict.Approve, "Evidence pack complete; AUC well above the score card it replaces."),
+            (Reviewer2, Verdict.Approve, "Slices reviewed with the fairness lead; acceptable for launch."));
+        if ((await registry.FindVersionAsync(Model, v1, cancellationToken))!.State == ModelState.Approved)
+        {
+            await registry.RecordDeployedAsync(Model, v1, Ops, cancellationToken);
+        }
 
-        var v2 = await RegisterAsync(registry, runs["gbm-baseline"], "Gradient boosting, 60 trees of depth 3.", Card("60 trees, depth 3, learning rate 0.1."), cancellationToken);
-        var second = await approvals.RequestAsync(Model, v2, "Better than production on the October holdout.", Scientist, cancellationToken);
-        await approvals.DecideAsync(second.Id, Verdict.Reject, await RejectionAsync(registry, v2, cancellationToken), Reviewer, cancellationToken);
+        var v2 = await story.VersionAsync(runs["gbm-baseline"], "Gradient boosting, 60 trees of depth 3.", Card("60 trees, depth 3, learning rate 0.1."));
+        await story.ReviewAsync(v2, "Better than production on the October holdout.", (Reviewer, Verdict.Reject, await RejectionAsync(registry, v2, cancellationToken)));
 
-        var v3 = await RegisterAsync(registry, runs["gbm-shallow"], "Gradient boosting, 40 trees of depth 2: simpler, and steadier on October data.",
-            Card("40 trees, depth 2, learning rate 0.1."), cancellationToken);
-        await approvals.RequestAsync(Model, v3, "Shallower trees hold up better on October's applicants and narrow the gap between employment groups.", Scientist, cancellationToken);
+        var v3 = await story.VersionAsync(runs["gbm-shallow"], "Gradient boosting, 40 trees of depth 2: simpler, and steadier on October data.",
+            Card("40 trees, depth 2, learning rate 0.1."));
+        await story.ReviewAsync(v3, "Shallower trees hold up better on October's applicants and narrow the gap between employment groups.");
+    }
+
+    /// <summary>Moves one demo version along its path from the state it is in.</summary>
+    private sealed class Story(ModelRegistry registry, Approvals approvals, IDbContextFactory<PortalDbContext> dbFactory, CancellationToken cancellationToken)
+    {
+        /// <summary>The version registered from <paramref name="runId"/> (registered now if it is not yet), once its checks passed.</summary>
+        public async Task<int> VersionAsync(string runId, string description, ModelCard card)
+        {
+            int? existing;
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                existing = await db.ModelVersions.AsNoTracking().Where(v => v.ModelName == Model && v.SourceRunId == runId)
+                    .Select(v => (int?)v.Version).FirstOrDefaultAsync(cancellationToken);
+            }
+
+            var number = existing ?? (await registry.RegisterVersionAsync(Model, runId, "outputs/model.pkl", Scientist, cancellationToken, description, ["gradient-boosting", "credit"])).Version;
+            if ((await registry.FindVersionAsync(Model, number, cancellationToken))! is { State: ModelState.Registered or ModelState.Validated } current && current.Card != card)
+            {
+                await registry.EditCardAsync(Model, number, card, Scientist, cancellationToken);
+            }
+
+            var until = DateTime.UtcNow.AddMinutes(10);
+            while (true)
+            {
+                var found = (await registry.FindVersionAsync(Model, number, cancellationToken))!;
+                if (found.State is not (ModelState.Registered or ModelState.Failed))
+                {
+                    return number;
+                }
+
+                if (found.State == ModelState.Failed)
+                {
+                    throw new InvalidOperationException($"{found.Label} did not pass its checks: {found.StateReason}");
+                }
+
+                if (DateTime.UtcNow > until)
+                {
+                    throw new TimeoutException($"The checks of {found.Label} did not finish within 10 minutes.");
+                }
+
+                await Task.Delay(500, cancellationToken);
+            }
+        }
+
+        /// <summary>Asks for approval (unless asked already) and records the decisions not made yet.</summary>
+        public async Task ReviewAsync(int number, string comment, params (Actor Reviewer, Verdict Verdict, string Reason)[] decisions)
+        {
+            var version = (await registry.FindVersionAsync(Model, number, cancellationToken))!;
+            ApprovalRequest request;
+            if (version.State == ModelState.Validated)
+            {
+                request = await approvals.RequestAsync(Model, number, comment, Scientist, cancellationToken);
+            }
+            else
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                request = await db.ApprovalRequests.AsNoTracking().Where(r => r.ModelName == Model && r.Version == number)
+                    .OrderByDescending(r => r.RequestedAt).FirstAsync(cancellationToken);
+            }
+
+            foreach (var (reviewer, verdict, reason) in decisions)
+            {
+                if (request.State == ApprovalState.Open && request.Decisions.All(d => d.Reviewer != reviewer.Name))
+                {
+                    request = await approvals.DecideAsync(request.Id, verdict, reason, reviewer, cancellationToken);
+                }
+            }
+        }
     }
 
     /// <summary>The classifier sample runs by name, once their jobs have ended; null when the samples were not run here.</summary>
@@ -92,33 +166,6 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
             }
 
             await Task.Delay(1000, cancellationToken);
-        }
-    }
-
-    private static async Task<int> RegisterAsync(ModelRegistry registry, string runId, string description, ModelCard card, CancellationToken cancellationToken)
-    {
-        var version = await registry.RegisterVersionAsync(Model, runId, "outputs/model.pkl", Scientist, cancellationToken, description, ["gradient-boosting", "credit"]);
-        await registry.EditCardAsync(Model, version.Version, card, Scientist, cancellationToken);
-        var until = DateTime.UtcNow.AddMinutes(10);
-        while (true)
-        {
-            var found = await registry.FindVersionAsync(Model, version.Version, cancellationToken);
-            if (found!.State == ModelState.Validated)
-            {
-                return version.Version;
-            }
-
-            if (found.State != ModelState.Registered)
-            {
-                throw new InvalidOperationException($"{found.Label} did not pass its checks: {found.StateReason}");
-            }
-
-            if (DateTime.UtcNow > until)
-            {
-                throw new TimeoutException($"The checks of {found.Label} did not finish within 10 minutes.");
-            }
-
-            await Task.Delay(500, cancellationToken);
         }
     }
 

@@ -26,6 +26,8 @@ public sealed partial class DemoSeeder(
     ILogger<DemoSeeder> logger)
 {
     private readonly IReadOnlyList<IDemoSeedStep> _steps = steps.OrderBy(s => s.Order).ThenBy(s => s.Name, StringComparer.Ordinal).ToList();
+    private static readonly TimeSpan FirstPause = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(60);
     private string? _password;
 
     /// <summary>The latest progress, for pages that open while seeding runs.</summary>
@@ -79,25 +81,43 @@ public sealed partial class DemoSeeder(
         foreach (var step in stepsToRun.Where(s => !applied.Contains(s.Name)))
         {
             Report(new DemoSeedingProgressed(step.Name, step.Description, completed, _steps.Count, DemoSeedState.Running, null, time.UtcNow()));
-            try
+            var pause = FirstPause;
+            for (var attempt = 1; ; attempt++)
             {
-                await using var scope = scopes.CreateAsyncScope();
-                await step.RunAsync(new DemoSeedContext(scope.ServiceProvider, _password!), cancellationToken);
-                var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-                db.DemoSeedRecords.Add(new DemoSeedRecord { Step = step.Name, AppliedAt = time.UtcNow() });
-                db.AuditEntries.Add(AuditEntry.Record(Actor.System, AuditActions.DemoSeeded, "system:demo", time, after: step.Name));
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Report(new DemoSeedingProgressed(step.Name, step.Description, completed, _steps.Count, DemoSeedState.Failed, ex.Message, time.UtcNow()));
-                throw;
+                try
+                {
+                    await RunStepAsync(step, cancellationToken);
+                    break;
+                }
+                catch (Exception ex) when (DatabaseErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+                {
+                    // A busy or unreachable database passes; the step is written to carry on from where it stopped.
+                    var why = $"waiting for the database (attempt {attempt}, next in {pause.TotalSeconds:0} s): {ex.GetBaseException().Message}";
+                    Report(new DemoSeedingProgressed(step.Name, step.Description, completed, _steps.Count, DemoSeedState.Retrying, why, time.UtcNow()));
+                    await Task.Delay(pause, cancellationToken);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Report(new DemoSeedingProgressed(step.Name, step.Description, completed, _steps.Count, DemoSeedState.Failed, ex.Message, time.UtcNow()));
+                    throw;
+                }
             }
 
             completed++;
             Report(new DemoSeedingProgressed(step.Name, step.Description, completed, _steps.Count,
                 completed == _steps.Count ? DemoSeedState.Completed : DemoSeedState.Running, null, time.UtcNow()));
         }
+    }
+
+    private async Task RunStepAsync(IDemoSeedStep step, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await step.RunAsync(new DemoSeedContext(scope.ServiceProvider, _password!), cancellationToken);
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        db.DemoSeedRecords.Add(new DemoSeedRecord { Step = step.Name, AppliedAt = time.UtcNow() });
+        db.AuditEntries.Add(AuditEntry.Record(Actor.System, AuditActions.DemoSeeded, "system:demo", time, after: step.Name));
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private void Report(DemoSeedingProgressed progress)
@@ -181,6 +201,9 @@ public enum DemoSeedState
     Running,
     Completed,
     Failed,
+
+    /// <summary>A step met a busy or unreachable database and will be tried again.</summary>
+    Retrying,
 }
 
 /// <summary>Demo seeding moved on; shown live on the Home page.</summary>

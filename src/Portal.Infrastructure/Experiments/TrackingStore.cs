@@ -41,8 +41,9 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
         {
+            // Only a real duplicate is a conflict; a busy or unreachable database goes up as what it is.
             throw new TrackingException(TrackingError.ResourceAlreadyExists, $"Experiment(name={experiment.Name}) already exists.");
         }
 
@@ -111,8 +112,19 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
         IReadOnlyDictionary<string, string>? tags, Actor actor, CancellationToken cancellationToken)
     {
         RequireWriter(actor);
-        var id = ParseExperimentId(experimentId);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await NewRunAsync(db, experimentId, runName, startTime, tags, actor, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await AddRunAsync(db, run, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return run;
+    }
+
+    /// <summary>A run of an active experiment, checked and named, not saved yet: callers may add params, tags and inputs first.</summary>
+    internal async Task<Run> NewRunAsync(PortalDbContext db, string? experimentId, string? runName, DateTime? startTime,
+        IReadOnlyDictionary<string, string>? tags, Actor actor, CancellationToken cancellationToken)
+    {
+        var id = ParseExperimentId(experimentId);
         var experiment = await db.Experiments.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, cancellationToken)
             ?? throw new TrackingException(TrackingError.ResourceDoesNotExist, $"No Experiment with id={experimentId} exists");
         if (experiment.Deleted)
@@ -134,12 +146,15 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
 
         run.SetTag("mlflow.runName", run.Name);
         run.SetTag("mlflow.user", actor.Name);
+        return run;
+    }
+
+    /// <summary>Saves a new run and its search rows, inside the caller's transaction.</summary>
+    internal static async Task AddRunAsync(PortalDbContext db, Run run, CancellationToken cancellationToken)
+    {
         db.Runs.Add(run);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await TrackingSql.UpsertSearchValuesAsync(db, run, run.Params.Keys, run.Tags.Keys, run.Metrics.Keys, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return run;
     }
 
     public async Task<Run> GetRunAsync(string? runId, CancellationToken cancellationToken)

@@ -48,6 +48,25 @@ public sealed class AccessTokenService(IDbContextFactory<PortalDbContext> dbFact
         return true;
     }
 
+    /// <summary>
+    /// Revokes every live token of <paramref name="ownerUserName"/> called <paramref name="name"/> (a job's
+    /// token, found by name again after a restart); a token already revoked is left as it is.
+    /// </summary>
+    public async Task<int> RevokeNamedAsync(string ownerUserName, string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var tokens = await db.AccessTokens.Where(t => t.OwnerUserName == ownerUserName && t.Name == name && t.RevokedAt == null).ToListAsync(cancellationToken);
+        var owner = new Actor(ownerUserName);
+        foreach (var token in tokens)
+        {
+            token.Revoke(owner, time);
+            db.AuditEntries.Add(AuditEntry.Record(Actor.System, AuditActions.TokenRevoked, TokenRef(token), time, before: "active", after: "revoked", reason: "its job ended"));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return tokens.Count;
+    }
+
     /// <summary>Looks a presented secret up and says whether it may be used, and for whom.</summary>
     public async Task<TokenCheck> CheckAsync(string presentedSecret, CancellationToken cancellationToken = default)
     {

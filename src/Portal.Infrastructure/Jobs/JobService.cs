@@ -102,26 +102,34 @@ public sealed class JobService(
             tags["portal.codePath"] = codePath!;
         }
 
-        var run = await tracking.CreateRunAsync(experiment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), request.RunName, null, tags, actor, cancellationToken);
-        // Params given at submission are the run's params from the start; the script may log them again (same value).
-        await tracking.LogBatchAsync(run.Id, [], [.. parameters.Select(p => new KeyValuePair<string?, string?>(p.Key, p.Value ?? ""))], [], actor, cancellationToken);
-        if (inputs.Values.Any(IsDataset))
-        {
-            await tracking.AddInputsAsync(run.Id, inputs.Values.Where(IsDataset), actor, cancellationToken);
-        }
-
-        var job = Job.Submit(run.Id, experiment.Id, request.Command!, codePath,
-            inputs, parameters.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal), timeout, actor, time, request.SweepId,
-            jobEnvironment, isSystem: request.SystemCode is not null);
+        // The run (with its params and inputs), the job and its lineage are one write: all of it or none of it.
+        Job job;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
+            var run = await tracking.NewRunAsync(db, experiment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), request.RunName, null, tags, actor, cancellationToken);
+            // Params given at submission are the run's params from the start; the script may log them again (same value).
+            foreach (var (key, value) in parameters)
+            {
+                run.LogParam(key, value ?? "");
+            }
+
+            foreach (var reference in inputs.Values.Where(IsDataset))
+            {
+                run.AddInput(reference);
+            }
+
+            job = Job.Submit(run.Id, experiment.Id, request.Command!, codePath,
+                inputs, parameters.ToDictionary(p => p.Key, p => p.Value ?? "", StringComparer.Ordinal), timeout, actor, time, request.SweepId,
+                jobEnvironment, isSystem: request.SystemCode is not null);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             db.Jobs.Add(job);
             foreach (var reference in inputs.Values.Distinct(StringComparer.Ordinal))
             {
                 db.LineageEdges.Add(LineageEdge.Record(ArtifactRef.Parse(reference), ArtifactRef.Run(run.Id), LineageRelation.Consumed, actor, time, "job"));
             }
 
-            await db.SaveChangesAsync(cancellationToken);
+            await TrackingStore.AddRunAsync(db, run, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
         await backend.SubmitAsync(job.Id, cancellationToken);
@@ -135,7 +143,7 @@ public sealed class JobService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = new FieldErrors();
-        var experimentName = request.Experiment?.Trim();
+        var experimentName = request.Experiment?.Trim(' ');
         if (string.IsNullOrEmpty(experimentName))
         {
             errors.Add("experiment", "experiment: name the experiment the run belongs to.");
@@ -143,6 +151,15 @@ public sealed class JobService(
         else if (experimentName.Length > TrackingRules.MaxExperimentNameLength)
         {
             errors.Add("experiment", $"experiment: at most {TrackingRules.MaxExperimentNameLength} characters.");
+        }
+        else if (Names.FreeTextProblem(experimentName, "experiment", TrackingRules.MaxExperimentNameLength) is { } experimentProblem)
+        {
+            errors.Add("experiment", experimentProblem);
+        }
+
+        if (Run.NameProblem(request.RunName) is { } runNameProblem)
+        {
+            errors.Add("runName", runNameProblem);
         }
 
         var codeFolder = request.SystemCode ?? CheckCodePath(request.CodePath, errors);

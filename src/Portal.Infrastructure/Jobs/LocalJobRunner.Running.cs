@@ -20,7 +20,7 @@ public sealed partial class LocalJobRunner
         }
     }
 
-    private sealed record Running(string JobId, string RunId, int Pid, Process? Process, string Folder, DateTime StartedAt, TimeSpan Timeout, Guid? TokenId)
+    private sealed record Running(string JobId, string RunId, int Pid, Process? Process, string Folder, DateTime StartedAt, TimeSpan Timeout)
     {
         public long LogLength { get; set; }
 

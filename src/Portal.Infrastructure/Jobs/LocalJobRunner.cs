@@ -148,7 +148,7 @@ public sealed partial class LocalJobRunner(
             if (job.ProcessId is { } pid && ProcessGroup.IsAlive(pid, job.ProcessStartedAt))
             {
                 var folder = FolderOf(job.RunId);
-                _running[job.Id] = new Running(job.Id, job.RunId, pid, null, folder, job.StartedAt ?? time.UtcNow(), job.Timeout, null)
+                _running[job.Id] = new Running(job.Id, job.RunId, pid, null, folder, job.StartedAt ?? time.UtcNow(), job.Timeout)
                 {
                     Dropped = JobCommand.ReadDropped(folder),
                     CancelAt = job.CancelRequested ? DateTime.UtcNow : null,
@@ -159,7 +159,7 @@ public sealed partial class LocalJobRunner(
             {
                 // The process is gone and nobody saw it end: the job and its run are lost.
                 var exit = JobCommand.ReadExitCode(FolderOf(job.RunId));
-                await FinishAsync(new Running(job.Id, job.RunId, job.ProcessId ?? 0, null, FolderOf(job.RunId), job.StartedAt ?? time.UtcNow(), job.Timeout, null),
+                await FinishAsync(new Running(job.Id, job.RunId, job.ProcessId ?? 0, null, FolderOf(job.RunId), job.StartedAt ?? time.UtcNow(), job.Timeout),
                     exit, exit is null ? "lost: the portal restarted and the job's process was gone" : null, cancellationToken);
             }
         }
@@ -268,7 +268,7 @@ public sealed partial class LocalJobRunner(
     {
         var records = FolderOf(job.RunId);
         string? tokenSecret = null;
-        Guid? tokenId = null;
+        var tokenIssued = false;
         try
         {
             Directory.CreateDirectory(records);
@@ -301,8 +301,8 @@ public sealed partial class LocalJobRunner(
             var actor = new Actor(job.SubmittedBy);
             try
             {
-                var (token, secret) = await services.GetRequiredService<AccessTokenService>().IssueAsync(actor, $"job {job.Id}", 7, cancellationToken);
-                (tokenId, tokenSecret) = (token.Id, secret);
+                var (_, secret) = await services.GetRequiredService<AccessTokenService>().IssueAsync(actor, TokenName(job.Id), 7, cancellationToken);
+                (tokenIssued, tokenSecret) = (true, secret);
             }
             catch (DomainException e)
             {
@@ -331,8 +331,20 @@ public sealed partial class LocalJobRunner(
             {
                 // The job already ended and closed its end of the pipe; its exit code is still read below.
             }
-            await db.SaveChangesAsync(cancellationToken);
-            _running[job.Id] = new Running(job.Id, job.RunId, process.Id, process, records, job.StartedAt!.Value, job.Timeout, tokenId);
+
+            try
+            {
+                await DatabaseErrors.RetryAsync(() => db.SaveChangesAsync(cancellationToken), logger, $"Recording the start of job {job.Id}", cancellationToken);
+            }
+            catch (Exception e) when (DatabaseErrors.IsTransient(e))
+            {
+                // Unrecorded, the job is still Queued and would be started again: stop this copy first.
+                ProcessGroup.Signal(process.Id, ProcessGroup.SigKill);
+                process.Dispose();
+                throw;
+            }
+
+            _running[job.Id] = new Running(job.Id, job.RunId, process.Id, process, records, job.StartedAt!.Value, job.Timeout);
             LogStarted(job.Id, process.Id, job.Command);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception or DomainException or KeyNotFoundException or ArgumentException)
@@ -342,9 +354,9 @@ public sealed partial class LocalJobRunner(
             await db.SaveChangesAsync(cancellationToken);
             await services.GetRequiredService<TrackingStore>().EndRunAsync(job.RunId, RunStatus.Failed, job.Reason, cancellationToken);
             ProcessIsolation.DeleteWorkFolder(isolation.WorkFolderOf(job.RunId));
-            if (tokenId is { } id)
+            if (tokenIssued)
             {
-                await services.GetRequiredService<AccessTokenService>().RevokeAsync(new Actor(job.SubmittedBy), id, cancellationToken);
+                await services.GetRequiredService<AccessTokenService>().RevokeNamedAsync(job.SubmittedBy, TokenName(job.Id), cancellationToken);
             }
         }
     }
@@ -353,37 +365,49 @@ public sealed partial class LocalJobRunner(
     {
         _running.TryRemove(running.JobId, out _);
         running.Process?.Dispose();
+        var work = isolation.WorkFolderOf(running.RunId);
         try
         {
-            var work = isolation.WorkFolderOf(running.RunId);
-            // Taken back before anything in it is read: what the job left can no longer change under the reader.
-            var written = Directory.Exists(work) ? isolation.Reclaim(work) : [];
-            await RunFolder.StoreOutputsAsync(services.GetRequiredService<RunArtifacts>(), work, written, running.Folder, running.RunId, running.Dropped,
-                options.Value.Jobs.MaxLogMegabytes, cancellationToken);
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var job = await db.Jobs.FirstAsync(j => j.Id == running.JobId, cancellationToken);
-            job.Ended(exitCode, reason, time);
-            await db.SaveChangesAsync(cancellationToken);
-            var tracking = services.GetRequiredService<TrackingStore>();
-            await (job.Status switch
+            // Each part can be done again (outputs replace themselves, a finished job and run stay finished),
+            // so a busy database is simply waited out.
+            var job = await DatabaseErrors.RetryAsync(async () =>
             {
-                JobStatus.Completed => tracking.EndRunAsync(job.RunId, RunStatus.Finished, null, cancellationToken),
-                JobStatus.Canceled => tracking.EndRunAsync(job.RunId, RunStatus.Killed, null, cancellationToken),
-                _ => tracking.EndRunAsync(job.RunId, RunStatus.Failed, job.Reason ?? "failed", cancellationToken),
-            });
-            if (running.TokenId is { } tokenId)
-            {
-                await services.GetRequiredService<AccessTokenService>().RevokeAsync(new Actor(job.SubmittedBy), tokenId, cancellationToken);
-            }
+                // Taken back before anything in it is read: what the job left can no longer change under the reader.
+                var written = Directory.Exists(work) ? isolation.Reclaim(work) : [];
+                await RunFolder.StoreOutputsAsync(services.GetRequiredService<RunArtifacts>(), work, written, running.Folder, running.RunId, running.Dropped,
+                    options.Value.Jobs.MaxLogMegabytes, cancellationToken);
+                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                var ended = await db.Jobs.FirstAsync(j => j.Id == running.JobId, cancellationToken);
+                ended.Ended(exitCode, reason, time);
+                await db.SaveChangesAsync(cancellationToken);
+                var tracking = services.GetRequiredService<TrackingStore>();
+                await (ended.Status switch
+                {
+                    JobStatus.Completed => tracking.EndRunAsync(ended.RunId, RunStatus.Finished, null, cancellationToken),
+                    JobStatus.Canceled => tracking.EndRunAsync(ended.RunId, RunStatus.Killed, null, cancellationToken),
+                    _ => tracking.EndRunAsync(ended.RunId, RunStatus.Failed, ended.Reason ?? "failed", cancellationToken),
+                });
+                // Found by name, so a job re-attached after a restart loses its token too.
+                await services.GetRequiredService<AccessTokenService>().RevokeNamedAsync(ended.SubmittedBy, TokenName(ended.Id), cancellationToken);
+                return ended;
+            }, logger, $"Recording the end of job {running.JobId}", cancellationToken);
 
             ProcessIsolation.DeleteWorkFolder(work);
             LogFinished(job.Id, job.Status, exitCode);
+        }
+        catch (Exception e) when (DatabaseErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+        {
+            // Still unwritten: the next tick finds the process gone and tries again.
+            _running[running.JobId] = running with { Process = null };
+            LogFinishFailed(e, running.JobId);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogFinishFailed(e, running.JobId);
         }
     }
+
+    private static string TokenName(string jobId) => $"job {jobId}";
 
     private string? TrackingUri()
     {

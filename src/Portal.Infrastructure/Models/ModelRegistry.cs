@@ -100,7 +100,16 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
             gate.Release();
         }
 
-        await validation.StartAsync(name, version.Version, actor, cancellationToken);
+        try
+        {
+            await validation.StartAsync(name, version.Version, actor, cancellationToken);
+        }
+        catch (Exception e) when (DatabaseErrors.IsTransient(e))
+        {
+            // The version is stored whole; its checks start once the database is free (RegistryWorker), so a
+            // client must not register it again.
+        }
+
         return (await FindVersionAsync(name, version.Version, cancellationToken))!;
     }
 

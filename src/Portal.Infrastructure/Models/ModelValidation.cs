@@ -133,6 +133,31 @@ public sealed partial class ModelValidation(
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Versions registered a while ago whose checks never started (the database was busy just after the
+    /// version was stored, or the portal stopped): the worker starts them on their author's behalf.
+    /// </summary>
+    public async Task<int> StartStalledAsync(CancellationToken cancellationToken)
+    {
+        var before = time.UtcNow() - TimeSpan.FromMinutes(1);
+        List<ModelVersion> stalled;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            stalled = (await db.ModelVersions.AsNoTracking()
+                    .Where(v => v.State == ModelState.Registered && v.EvaluationRunId == null && v.CreatedAt < before)
+                    .OrderBy(v => v.CreatedAt).Take(20).ToListAsync(cancellationToken))
+                .Where(v => v.Checks.All(c => c.Status == CheckStatus.Pending)).ToList();
+        }
+
+        foreach (var version in stalled)
+        {
+            // Only data scientists and administrators register versions, so their author may submit the evaluation.
+            await StartAsync(version.ModelName, version.Version, new Actor(version.Author, [Domain.Identity.Roles.DataScientist]), cancellationToken);
+        }
+
+        return stalled.Count;
+    }
+
     /// <summary>Evaluation runs whose job ended while nobody was listening (a restart), for the worker's sweep.</summary>
     public async Task<IReadOnlyList<string>> WaitingEvaluationsAsync(CancellationToken cancellationToken)
     {

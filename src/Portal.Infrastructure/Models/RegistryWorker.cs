@@ -7,7 +7,8 @@ namespace Portal.Infrastructure.Models;
 
 /// <summary>
 /// Finishes validations when their evaluation job ends, and expires approval requests past their time.
-/// A periodic pass also catches jobs that ended while the portal was down.
+/// A periodic pass also catches jobs that ended while the portal was down and checks that never started
+/// (the database was busy), so a transient failure is tried again rather than left behind.
 /// </summary>
 public sealed partial class RegistryWorker(ModelValidation validation, Approvals approvals, IEventBus bus, ILogger<RegistryWorker> logger) : BackgroundService
 {
@@ -32,6 +33,7 @@ public sealed partial class RegistryWorker(ModelValidation validation, Approvals
                     await validation.CompleteAsync(runId, stoppingToken);
                 }
 
+                await validation.StartStalledAsync(stoppingToken);
                 await approvals.ExpireDueAsync(stoppingToken);
             }, stoppingToken);
         }

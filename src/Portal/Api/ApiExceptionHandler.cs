@@ -1,13 +1,15 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Domain.Common;
+using Portal.Infrastructure.Persistence;
 using Portal.Security;
 
 namespace Portal.Api;
 
 /// <summary>
 /// Turns exceptions on script-facing routes into problem answers: a broken rule is 409, a refused actor
-/// 403, unreadable input 400. Anything else is a 500 that names no internals.
+/// 403, unreadable input 400, a busy or unreachable database 503 with Retry-After. Anything else is a 500
+/// that names no internals.
 /// </summary>
 internal sealed partial class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
@@ -20,13 +22,20 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
 
         var (status, title, detail) = exception switch
         {
+            _ when DatabaseErrors.IsTransient(exception) => (StatusCodes.Status503ServiceUnavailable, "Database busy", DatabaseErrors.Explain(exception)),
             NotPermittedException e => (StatusCodes.Status403Forbidden, "Forbidden", e.Message),
             DomainException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
             BadHttpRequestException e => (e.StatusCode, "Bad request", Explain(e)),
             _ => (StatusCodes.Status500InternalServerError, "Unexpected error",
                 $"The portal failed to handle this request; the error is logged with trace id {httpContext.TraceIdentifier}."),
         };
-        if (status >= 500)
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // Clients (MLflow's among them) retry a 503 after this many seconds.
+            httpContext.Response.Headers.RetryAfter = DatabaseErrors.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            LogBusy(httpContext.TraceIdentifier, exception.GetBaseException().Message);
+        }
+        else if (status >= 500)
         {
             LogUnhandled(exception, httpContext.TraceIdentifier);
         }
@@ -44,6 +53,9 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         exception.InnerException is System.Text.Json.JsonException json
             ? $"The request body is not valid JSON for this route: {json.Message}"
             : exception.Message;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "API request {TraceId} met a busy or unreachable database: {Reason}")]
+    private partial void LogBusy(string traceId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in API request {TraceId}")]
     private partial void LogUnhandled(Exception exception, string traceId);

@@ -5,6 +5,7 @@ using Portal.Domain.Common;
 using Portal.Domain.Experiments;
 using Portal.Features.Navigation;
 using Portal.Infrastructure.Experiments;
+using Portal.Infrastructure.Persistence;
 using Portal.Security;
 
 namespace Portal.Api;
@@ -307,6 +308,12 @@ internal static partial class MlflowApi
         catch (DomainException e)
         {
             return Results.Json(new { error_code = "INVALID_PARAMETER_VALUE", message = e.Message }, Json, statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (Exception e) when (DatabaseErrors.IsTransient(e))
+        {
+            // MLflow's error code for 503; its client retries it with back-off.
+            context.HttpContext.Response.Headers.RetryAfter = DatabaseErrors.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Json(new { error_code = "TEMPORARILY_UNAVAILABLE", message = DatabaseErrors.Explain(e) }, Json, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 }
