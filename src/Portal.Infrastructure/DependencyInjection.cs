@@ -59,6 +59,9 @@ public static class DependencyInjection
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<UserPreferences>();
+        services.AddMemoryCache();
+        services.AddSingleton<BrowserSessionStore>();
+        services.AddSingleton<IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>, BrowserSessionCookieSetup>();
 
         services.AddSingleton<IArtifactStore, LocalArtifactStore>();
         services.AddSingleton<DatasetIngestor>();

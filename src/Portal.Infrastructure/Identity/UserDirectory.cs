@@ -15,7 +15,8 @@ namespace Portal.Infrastructure.Identity;
 /// Administration of people and their roles. Each change runs in its own scope and transaction, and its
 /// audit entry is written in that same transaction.
 /// </summary>
-public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory<PortalDbContext> dbFactory, AuditChainInterceptor audit, IEventBus bus, TimeProvider time)
+public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory<PortalDbContext> dbFactory, AuditChainInterceptor audit, IEventBus bus,
+    BrowserSessionStore sessions, TimeProvider time)
 {
     public const int MaxPageSize = 200;
 
@@ -213,6 +214,12 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
             await users.UpdateSecurityStampAsync(user);
             return AuditEntry.Record(admin, locked ? AuditActions.UserLocked : AuditActions.UserUnlocked, UserRef(userName), time);
         }, cancellationToken);
+
+        if (locked)
+        {
+            // A lock ends the person's browser sessions now, not at the next stamp check.
+            await sessions.EndAllAsync(userName, cancellationToken);
+        }
     }
 
     public static string UserRef(string userName) => $"user:{userName}";

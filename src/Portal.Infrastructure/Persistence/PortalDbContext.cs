@@ -24,6 +24,8 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
 
     public DbSet<DemoSeedRecord> DemoSeedRecords => Set<DemoSeedRecord>();
 
+    public DbSet<BrowserSession> BrowserSessions => Set<BrowserSession>();
+
     public DbSet<Dataset> Datasets => Set<Dataset>();
 
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();

@@ -23,3 +23,17 @@ internal sealed class DemoSeedRecordConfiguration : IEntityTypeConfiguration<Dem
         builder.Property(r => r.Step).HasMaxLength(100);
     }
 }
+
+internal sealed class BrowserSessionConfiguration : IEntityTypeConfiguration<BrowserSession>
+{
+    public void Configure(EntityTypeBuilder<BrowserSession> builder)
+    {
+        builder.ToTable("BrowserSessions");
+        builder.HasKey(s => s.Key);
+        builder.Property(s => s.Key).HasMaxLength(64);
+        builder.Property(s => s.UserName).HasMaxLength(256).IsRequired();
+        builder.Property(s => s.Ticket).IsRequired();
+        builder.HasIndex(s => s.UserName);
+        builder.HasIndex(s => s.ExpiresAt);
+    }
+}

@@ -930,6 +930,36 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("Sweeps", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.BrowserSession", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Ticket")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("UserName");
+
+                    b.ToTable("BrowserSessions", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Infrastructure.Persistence.DemoSeedRecord", b =>
                 {
                     b.Property<string>("Step")

@@ -917,6 +917,36 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("Sweeps", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Infrastructure.Persistence.BrowserSession", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Ticket")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("UserName");
+
+                    b.ToTable("BrowserSessions", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Infrastructure.Persistence.DemoSeedRecord", b =>
                 {
                     b.Property<string>("Step")
