@@ -41,6 +41,8 @@ public static class DependencyInjection
         Validate(portal.Datasets, "Portal:Datasets");
         Validate(portal.Jobs, "Portal:Jobs");
         Validate(portal.Demo, "Portal:Demo");
+        Validate(portal.Lineage, "Portal:Lineage");
+        Validate(portal.Isolation, "Portal:Isolation");
         var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);
         services.AddSingleton(data);
         services.TryAddSingleton(TimeProvider.System);

@@ -25,6 +25,22 @@ public sealed class PortalOptions
     public ModelOptions Models { get; set; } = new();
 
     public IsolationOptions Isolation { get; set; } = new();
+
+    public LineageOptions Lineage { get; set; } = new();
+}
+
+/// <summary>The <c>Portal:Lineage</c> section: how much one OpenLineage event from another system may carry.</summary>
+public sealed class LineageOptions
+{
+    /// <summary>Largest OpenLineage event body accepted (413 beyond).</summary>
+    [Range(1, 64 * 1024)]
+    public int MaxEventKilobytes { get; set; } = 1024;
+
+    /// <summary>Most inputs, and most outputs, one event may name (400 beyond).</summary>
+    [Range(1, 100_000)]
+    public int MaxDatasetsPerEvent { get; set; } = 1000;
+
+    public long MaxEventBytes => MaxEventKilobytes * 1024L;
 }
 
 /// <summary>

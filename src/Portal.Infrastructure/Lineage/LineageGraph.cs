@@ -27,25 +27,65 @@ public sealed class LineageGraph(IDbContextFactory<PortalDbContext> dbFactory, T
 {
     public const int MaxDepth = 20;
 
-    /// <summary>Records edges that are not there yet; returns how many were new.</summary>
+    /// <summary>
+    /// Records edges that are not there yet; returns how many were new. One query finds the edges already
+    /// there and one save writes the rest, so the cost grows with the number of edges, not its square.
+    /// </summary>
     public async Task<int> RecordAsync(IEnumerable<(ArtifactRef From, ArtifactRef To, LineageRelation Relation)> edges, Actor actor, string source, CancellationToken cancellationToken = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var added = 0;
-        foreach (var (from, to, relation) in edges.Distinct())
+        var wanted = edges.Select(e => (From: e.From.ToString(), To: e.To.ToString(), e.Relation)).Distinct().ToList();
+        if (wanted.Count == 0)
         {
-            var f = from.ToString();
-            var t = to.ToString();
-            if (!await db.LineageEdges.AnyAsync(e => e.From == f && e.To == t && e.Relation == relation, cancellationToken)
-                && !db.LineageEdges.Local.Any(e => e.From == f && e.To == t && e.Relation == relation))
-            {
-                db.LineageEdges.Add(LineageEdge.Record(from, to, relation, actor, time, source));
-                added++;
-            }
+            return 0;
         }
 
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var froms = wanted.Select(e => e.From).Distinct(StringComparer.Ordinal).ToList();
+        var tos = wanted.Select(e => e.To).Distinct(StringComparer.Ordinal).ToList();
+        var existing = (await db.LineageEdges.AsNoTracking().Where(e => froms.Contains(e.From) && tos.Contains(e.To))
+                .Select(e => new { e.From, e.To, e.Relation }).ToListAsync(cancellationToken))
+            .Select(e => (e.From, e.To, e.Relation)).ToHashSet();
+        var added = wanted.Where(e => !existing.Contains(e)).ToList();
+        db.LineageEdges.AddRange(added.Select(e => LineageEdge.Record(ArtifactRef.Parse(e.From), ArtifactRef.Parse(e.To), e.Relation, actor, time, source)));
         await db.SaveChangesAsync(cancellationToken);
-        return added;
+        return added.Count;
+    }
+
+    /// <summary>Which of <paramref name="references"/> name nothing the portal holds (dataset versions, runs, model versions, deployments).</summary>
+    public async Task<IReadOnlySet<ArtifactRef>> MissingAsync(IReadOnlyCollection<ArtifactRef> references, CancellationToken cancellationToken = default)
+    {
+        var missing = new HashSet<ArtifactRef>();
+        if (references.Count == 0)
+        {
+            return missing;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var datasets = references.Where(r => r.Kind == ArtifactKind.Dataset).ToList();
+        var names = datasets.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
+        var versions = (await db.DatasetVersions.AsNoTracking().Join(db.Datasets.AsNoTracking().Where(d => names.Contains(d.Name)), v => v.DatasetId, d => d.Id, (v, d) => new { d.Name, v.Number })
+            .ToListAsync(cancellationToken)).Select(v => ArtifactRef.Dataset(v.Name, v.Number)).ToHashSet();
+        missing.UnionWith(datasets.Where(r => !versions.Contains(r)));
+
+        var runIds = references.Where(r => r.Kind == ArtifactKind.Run).Select(r => r.Value).Distinct(StringComparer.Ordinal).ToList();
+        var runs = (await db.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id)).Select(r => r.Id).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        missing.UnionWith(references.Where(r => r.Kind == ArtifactKind.Run && !runs.Contains(r.Value)));
+
+        var models = references.Where(r => r.Kind == ArtifactKind.Model).ToList();
+        var modelNames = models.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
+        var modelVersions = (await db.ModelVersions.AsNoTracking().Where(v => modelNames.Contains(v.ModelName)).Select(v => new { v.ModelName, v.Version })
+            .ToListAsync(cancellationToken)).Select(v => $"{v.ModelName}:{v.Version}").ToHashSet(StringComparer.Ordinal);
+        missing.UnionWith(models.Where(r => !modelVersions.Contains(r.Value)));
+
+        // Deployments are recorded by the portal as they are made; until then none exists to name.
+        missing.UnionWith(references.Where(r => r.Kind == ArtifactKind.Deployment && !KnownDeployment(db, r)));
+        return missing;
+    }
+
+    private static bool KnownDeployment(PortalDbContext db, ArtifactRef reference)
+    {
+        var r = reference.ToString();
+        return db.LineageEdges.AsNoTracking().Any(e => (e.From == r || e.To == r) && e.Source == "portal");
     }
 
     public async Task<LineageView> WalkAsync(ArtifactRef root, LineageDirection direction, int depth, CancellationToken cancellationToken = default)

@@ -29,8 +29,13 @@ public static class OpenLineage
 
     private static readonly string[] EventTypes = ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"];
 
-    /// <summary>Problems with an incoming event, per field; empty when it can be recorded.</summary>
-    public static FieldErrors Check(OpenLineageEvent? e)
+    /// <summary>
+    /// Problems with an incoming event, per field; empty when it can be recorded. Besides the shape: at
+    /// most <paramref name="maxDatasets"/> inputs and outputs each, and no edge into the portal's own runs,
+    /// model versions or deployments — only the portal records what made those (a forged "produced" edge
+    /// would rewrite a governed model's lineage).
+    /// </summary>
+    public static FieldErrors Check(OpenLineageEvent? e, int maxDatasets = int.MaxValue)
     {
         var errors = new FieldErrors();
         if (e is null)
@@ -63,8 +68,19 @@ public static class OpenLineage
             errors.Add("producer", "producer (a URI naming the system that sent the event) is required.");
         }
 
+        if (e.Job is { Namespace: Namespace, Name: { } jobName } && ArtifactRef.TryParse(jobName, out var jobRef, out _) && IsGoverned(jobRef.Kind))
+        {
+            errors.Add("job", $"job: {jobRef} is the portal's own; another system reports its jobs in its own namespace.");
+        }
+
         foreach (var (list, field) in new[] { (e.Inputs, "inputs"), (e.Outputs, "outputs") })
         {
+            if (list?.Count > maxDatasets)
+            {
+                errors.Add(field, $"{field}: at most {maxDatasets} per event (this one has {list.Count:N0}); send several events (Portal:Lineage:MaxDatasetsPerEvent).");
+                continue;
+            }
+
             for (var i = 0; i < (list?.Count ?? 0); i++)
             {
                 var d = list![i];
@@ -72,15 +88,35 @@ public static class OpenLineage
                 {
                     errors.Add($"{field}[{i}]", "Each dataset needs a namespace and a name.");
                 }
-                else if (d.Namespace == Namespace && !ArtifactRef.TryParse(d.Name, out _, out var problem))
+                else if (d.Namespace != Namespace)
+                {
+                    continue;
+                }
+                else if (!ArtifactRef.TryParse(d.Name, out var reference, out var problem))
                 {
                     errors.Add($"{field}[{i}].name", problem);
+                }
+                else if (field == "outputs" && IsGoverned(reference.Kind))
+                {
+                    errors.Add($"{field}[{i}].name", $"{reference}: only the portal records what produced its runs, model versions and deployments.");
                 }
             }
         }
 
         return errors;
     }
+
+    /// <summary>The portal's own references an event names (in its namespace), which must exist.</summary>
+    public static IReadOnlyList<(string Field, ArtifactRef Reference)> PortalReferences(OpenLineageEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return [.. new[] { (e.Inputs, "inputs"), (e.Outputs, "outputs") }
+            .SelectMany(x => (x.Item1 ?? []).Select((d, i) => (Field: $"{x.Item2}[{i}].name", d)))
+            .Where(x => x.d.Namespace == Namespace && ArtifactRef.TryParse(x.d.Name, out _, out _))
+            .Select(x => (x.Field, ArtifactRef.Parse(x.d.Name!)))];
+    }
+
+    private static bool IsGoverned(ArtifactKind kind) => kind is ArtifactKind.Run or ArtifactKind.Model or ArtifactKind.Deployment;
 
     /// <summary>The edges a completed run stands for: each input → the job, the job → each output. Other event types add none.</summary>
     public static IReadOnlyList<(ArtifactRef From, ArtifactRef To, LineageRelation Relation)> Edges(OpenLineageEvent e)

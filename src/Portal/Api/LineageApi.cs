@@ -1,7 +1,12 @@
 using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Domain.Lineage;
 using Portal.Features.Navigation;
+using Portal.Infrastructure.Configuration;
 using Portal.Infrastructure.Lineage;
 using Portal.Security;
 
@@ -15,7 +20,7 @@ internal static class LineageApi
     {
         var lineage = api.MapGroup("/lineage").WithTags("Lineage").RequireAuthorization(PortalAreas.Policies.Lineage);
         lineage.MapGet("/", WalkAsync).WithSummary("Walk lineage upstream or downstream from an artifact");
-        lineage.MapPost("/openlineage", ImportAsync).WithSummary("Record an OpenLineage run event").RequireAuthorization(PortalAreas.Policies.LineageWrite);
+        lineage.MapPost("/openlineage", ImportAsync).WithSummary("Record an OpenLineage run event").Accepts<OpenLineageEvent>("application/json").RequireAuthorization(PortalAreas.Policies.LineageWrite);
         lineage.MapGet("/openlineage", FeedAsync).WithSummary("The portal's lineage as OpenLineage run events");
     }
 
@@ -63,9 +68,42 @@ internal static class LineageApi
         });
     }
 
-    private static async Task<IResult> ImportAsync(OpenLineageEvent? runEvent, LineageGraph graph, ClaimsPrincipal user, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records an event from another system. The body is read up to the configured size (413 beyond), the
+    /// event checked whole — shape, size, the portal's own references exist, no edge into its runs, models or
+    /// deployments — and only then are its edges written, in one save.
+    /// </summary>
+    private static async Task<IResult> ImportAsync(HttpRequest request, LineageGraph graph, IOptions<PortalOptions> options, IOptions<JsonOptions> json,
+        ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var errors = OpenLineage.Check(runEvent);
+        var limits = options.Value.Lineage;
+        if (await ReadLimitedAsync(request, limits.MaxEventBytes, cancellationToken) is not { } body)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Event too large",
+                detail: $"An OpenLineage event is at most {limits.MaxEventKilobytes:N0} KB (Portal:Lineage:MaxEventKilobytes); split it into several. Nothing was recorded.");
+        }
+
+        OpenLineageEvent? runEvent;
+        try
+        {
+            runEvent = JsonSerializer.Deserialize<OpenLineageEvent>(body, json.Value.SerializerOptions);
+        }
+        catch (JsonException e)
+        {
+            return ApiProblems.Invalid("body", $"The body is not an OpenLineage RunEvent in JSON: {e.Message}");
+        }
+
+        var errors = OpenLineage.Check(runEvent, limits.MaxDatasetsPerEvent);
+        if (errors.IsEmpty)
+        {
+            var named = OpenLineage.PortalReferences(runEvent!);
+            var missing = await graph.MissingAsync([.. named.Select(n => n.Reference).Distinct()], cancellationToken);
+            foreach (var (field, reference) in named.Where(n => missing.Contains(n.Reference)))
+            {
+                errors.Add(field, $"{reference} is named in the portal's namespace, but the portal holds no such {reference.Kind.ToString().ToLowerInvariant()}.");
+            }
+        }
+
         if (!errors.IsEmpty)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), detail: "The OpenLineage event has problems; nothing was recorded.");
@@ -78,6 +116,41 @@ internal static class LineageApi
             recorded,
             edges = edges.Select(e => new { from = e.From.ToString(), to = e.To.ToString(), relation = Features.Lineage.LineageWords.Relation(e.Relation) }),
         });
+    }
+
+    /// <summary>The body, or null when it is longer than <paramref name="limit"/> bytes (read no further than that).</summary>
+    private static async Task<byte[]?> ReadLimitedAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit + 1;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > limit)
+                {
+                    return null;
+                }
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+
+        return buffer.ToArray();
     }
 
     private static async Task<Ok<IReadOnlyList<OpenLineageEvent>>> FeedAsync(LineageGraph graph, CancellationToken cancellationToken, DateTime? since = null, int take = 1000)

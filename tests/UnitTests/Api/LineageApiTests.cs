@@ -19,9 +19,10 @@ public class LineageApiTests : IClassFixture<PortalFactory>
     [Fact]
     public async Task AnOpenLineageRunEvent_BecomesEdges_ThatTheWalkAndTheFeedShow()
     {
+        await _portal.WaitForDemoDataAsync();
         var job = $"nightly-{Guid.NewGuid():N}"[..16];
         var runEvent = Event("COMPLETE", job,
-            inputs: [new { @namespace = "mlops-portal", name = "dataset:loans:1" }, new { @namespace = "postgres://dwh", name = "public.applications" }],
+            inputs: [new { @namespace = "mlops-portal", name = "dataset:credit-risk:1" }, new { @namespace = "postgres://dwh", name = "public.applications" }],
             outputs: [new { @namespace = "s3://lake", name = $"{job}/features.parquet" }]);
 
         var recorded = await (await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", runEvent)).JsonAsync();
@@ -29,13 +30,13 @@ public class LineageApiTests : IClassFixture<PortalFactory>
         var again = await (await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", runEvent)).JsonAsync();
         Assert.Equal(0, again.GetProperty("recorded").GetInt32());
 
-        var down = await (await _scientist.GetAsync("/api/v1/lineage?artifact=dataset:loans:1&direction=downstream&depth=2")).JsonAsync();
+        var down = await (await _scientist.GetAsync("/api/v1/lineage?artifact=dataset:credit-risk:1&direction=downstream&depth=2")).JsonAsync();
         var nodes = down.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("ref").GetString()!, n => n.GetProperty("kind").GetString());
         Assert.Equal("external", nodes[$"external:openlineage/{job}"]);
         Assert.Contains(nodes.Keys, k => k.StartsWith("external:s3", StringComparison.Ordinal) && k.Contains("features.parquet", StringComparison.Ordinal));
         Assert.DoesNotContain(nodes.Keys, k => k.Contains("applications", StringComparison.Ordinal));
         Assert.Contains(down.GetProperty("edges").EnumerateArray(), e =>
-            e.GetProperty("from").GetString() == "dataset:loans:1" && e.GetProperty("relation").GetString() == "consumed");
+            e.GetProperty("from").GetString() == "dataset:credit-risk:1" && e.GetProperty("relation").GetString() == "consumed");
 
         var up = await (await _scientist.GetAsync($"/api/v1/lineage?artifact={Uri.EscapeDataString($"external:openlineage/{job}")}&direction=upstream")).JsonAsync();
         Assert.Contains(up.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("ref").GetString()!.Contains("applications", StringComparison.Ordinal));
@@ -52,8 +53,9 @@ public class LineageApiTests : IClassFixture<PortalFactory>
     [Fact]
     public async Task StartEvents_AreAccepted_ButAddNoEdges()
     {
+        await _portal.WaitForDemoDataAsync();
         var response = await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", Event("START", "starting-job",
-            inputs: [new { @namespace = "mlops-portal", name = "dataset:loans:9" }], outputs: []));
+            inputs: [new { @namespace = "mlops-portal", name = "dataset:credit-risk:2" }], outputs: []));
 
         Assert.Equal(0, (await response.JsonAsync()).GetProperty("recorded").GetInt32());
     }
@@ -79,9 +81,9 @@ public class LineageApiTests : IClassFixture<PortalFactory>
     [Theory]
     [InlineData("/api/v1/lineage", "artifact")]
     [InlineData("/api/v1/lineage?artifact=banana:1", "artifact")]
-    [InlineData("/api/v1/lineage?artifact=dataset:loans:1&direction=sideways", "direction")]
-    [InlineData("/api/v1/lineage?artifact=dataset:loans:1&depth=0", "depth")]
-    [InlineData("/api/v1/lineage?artifact=dataset:loans:1&depth=500", "depth")]
+    [InlineData("/api/v1/lineage?artifact=dataset:credit-risk:1&direction=sideways", "direction")]
+    [InlineData("/api/v1/lineage?artifact=dataset:credit-risk:1&depth=0", "depth")]
+    [InlineData("/api/v1/lineage?artifact=dataset:credit-risk:1&depth=500", "depth")]
     public async Task BadWalkRequests_Are400_NamingTheParameter(string url, string field)
     {
         var errors = (await (await _scientist.GetAsync(url)).JsonAsync(HttpStatusCode.BadRequest)).GetProperty("errors");
@@ -105,6 +107,75 @@ public class LineageApiTests : IClassFixture<PortalFactory>
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync("/api/v1/lineage/openlineage", Event("COMPLETE", "viewer-job", [], []))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/v1/lineage/openlineage")).StatusCode);
     }
+
+    [Fact]
+    public async Task AHugeEvent_IsRefusedAtItsSize_AndOneWithTooManyInputsByTheirNumber_RecordingNothing()
+    {
+        var before = await EdgeCountAsync();
+        var huge = Event("COMPLETE", "huge-job", [.. Enumerable.Range(0, 86_000).Select(i => (object)new { @namespace = "s3://lake", name = $"part-{i:000000}.parquet" })], []);
+        var tooLarge = await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", huge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Contains("Portal:Lineage:MaxEventKilobytes", await tooLarge.Content.ReadAsStringAsync());
+
+        var many = Event("COMPLETE", "many-job", [.. Enumerable.Range(0, 5_000).Select(i => (object)new { @namespace = "s3", name = $"p{i}" })], []);
+        var errors = (await (await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", many)).JsonAsync(HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("at most 1000", errors.GetProperty("inputs")[0].GetString());
+        Assert.Equal(before, await EdgeCountAsync());
+    }
+
+    [Fact]
+    public async Task AThousandInputs_AreRecordedInOneGo()
+    {
+        var job = $"wide-{Guid.NewGuid():N}"[..14];
+        var wide = Event("COMPLETE", job, [.. Enumerable.Range(0, 1_000).Select(i => (object)new { @namespace = "s3://lake", name = $"{job}/p{i}" })],
+            [new { @namespace = "s3://lake", name = $"{job}/out" }]);
+
+        var recorded = await (await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", wide)).JsonAsync();
+
+        Assert.Equal(1_001, recorded.GetProperty("recorded").GetInt32());
+        Assert.Equal(0, (await (await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", wide)).JsonAsync()).GetProperty("recorded").GetInt32());
+    }
+
+    [Fact]
+    public async Task AnEvent_CannotNameWhatThePortalDoesNotHold_NorProduceItsModelsRunsOrDeployments()
+    {
+        await _portal.WaitForDemoDataAsync();
+        var before = await EdgeCountAsync();
+        foreach (var (body, field) in new (object, string)[]
+        {
+            (Event("COMPLETE", "ghost-reader", [new { @namespace = "mlops-portal", name = "dataset:no-such-ds:99" }], []), "inputs[0].name"),
+            (Event("COMPLETE", "ghost-reader", [new { @namespace = "mlops-portal", name = "model:credit-risk:99" }], []), "inputs[0].name"),
+            (Event("COMPLETE", "forger", [], [new { @namespace = "mlops-portal", name = "model:credit-risk:1" }]), "outputs[0].name"),
+            (Event("COMPLETE", "forger", [], [new { @namespace = "mlops-portal", name = "deployment:credit-risk:blue" }]), "outputs[0].name"),
+            (EventOf("mlops-portal", "run:0123456789abcdef0123456789abcdef", [new { @namespace = "s3", name = "x" }]), "job"),
+        })
+        {
+            var errors = (await (await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", body)).JsonAsync(HttpStatusCode.BadRequest)).GetProperty("errors");
+            Assert.True(errors.TryGetProperty(field, out _), $"expected an error on {field}: {errors}");
+        }
+
+        Assert.Equal(before, await EdgeCountAsync());
+        // Reading the portal's own data from elsewhere (a scheduler's job) is fine.
+        var reader = Event("COMPLETE", $"reader-{Guid.NewGuid():N}"[..14], [new { @namespace = "mlops-portal", name = "dataset:credit-risk:2" }], [new { @namespace = "s3", name = "scores" }]);
+        Assert.Equal(2, (await (await _scientist.PostAsJsonAsync("/api/v1/lineage/openlineage", reader)).JsonAsync()).GetProperty("recorded").GetInt32());
+    }
+
+    private async Task<int> EdgeCountAsync()
+    {
+        await using var db = await _portal.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Infrastructure.Persistence.PortalDbContext>>().CreateDbContextAsync();
+        return await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.LineageEdges);
+    }
+
+    private static object EventOf(string jobNamespace, string job, object[] inputs) => new
+    {
+        eventType = "COMPLETE",
+        eventTime = DateTimeOffset.UtcNow,
+        run = new { runId = Guid.NewGuid() },
+        job = new { @namespace = jobNamespace, name = job },
+        inputs,
+        outputs = Array.Empty<object>(),
+        producer = "https://example.com/scheduler",
+    };
 
     private static object Event(string type, string job, object[] inputs, object[] outputs) => new
     {
