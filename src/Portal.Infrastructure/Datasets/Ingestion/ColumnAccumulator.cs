@@ -250,7 +250,7 @@ internal sealed class ColumnAccumulator
             return ColumnType.Datetime;
         }
 
-        return !_values.Overflowed && Present >= 10 && _values.Distinct <= 100 && _values.Distinct * 5 <= Present
+        return !_values.Overflowed && !_values.HasLongValues && Present >= 10 && _values.Distinct <= 100 && _values.Distinct * 5 <= Present
             ? ColumnType.Categorical
             : ColumnType.String;
     }

@@ -115,7 +115,7 @@ internal sealed class ColumnSet(DataContract? contract, int previewRows)
                 _preview[^1] = row;
             }
 
-            row[index] = Encoding.UTF8.GetString(CellParser.Trim(value));
+            row[index] = StoredValues.Text(CellParser.Trim(value));
         }
     }
 

@@ -50,7 +50,19 @@ internal sealed class RuleCounter(bool sensitive)
             return Mask;
         }
 
-        var text = Encoding.UTF8.GetString(value);
-        return "'" + (text.Length > MaxExampleLength ? text[..MaxExampleLength] + "…" : text) + "'";
+        if (value.Length <= MaxExampleLength || Encoding.UTF8.GetCharCount(value) <= MaxExampleLength)
+        {
+            return "'" + Encoding.UTF8.GetString(value) + "'";
+        }
+
+        // Long values are cut, with their full length noted (a 5 MB cell must not travel with every report).
+        var head = Encoding.UTF8.GetString(value[..Math.Min(value.Length, MaxExampleLength * 4)]);
+        head = head[..MaxExampleLength];
+        if (char.IsHighSurrogate(head[^1]))
+        {
+            head = head[..^1];
+        }
+
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"'{head}…' ({Encoding.UTF8.GetCharCount(value):N0} characters)");
     }
 }

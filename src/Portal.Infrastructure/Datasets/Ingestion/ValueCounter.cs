@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Portal.Infrastructure.Datasets.Ingestion;
 
 /// <summary>
@@ -17,6 +15,9 @@ internal sealed class ValueCounter(int limit)
     public bool Overflowed => _index is null;
 
     public int Distinct => _entries.Count;
+
+    /// <summary>Whether a value was longer than what is kept of it (<see cref="StoredValues"/>): such a column is no category list.</summary>
+    public bool HasLongValues { get; private set; }
 
     public void Add(ReadOnlySpan<byte> value, ulong hash)
     {
@@ -41,7 +42,8 @@ internal sealed class ValueCounter(int limit)
         }
 
         _index[hash] = _entries.Count;
-        _entries.Add((Encoding.UTF8.GetString(value), 1));
+        HasLongValues |= StoredValues.IsLong(value);
+        _entries.Add((StoredValues.Text(value), 1));
     }
 
     public IReadOnlyList<(string Value, long Count)> All => _entries;
