@@ -34,6 +34,7 @@ public static class PortalApplication
     public static WebApplication UsePortalPipeline(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<SecurityHeaders>();
         // Pages: an error or an empty error status re-renders a page. These sit on the main pipeline,
         // where re-execution re-runs routing (inside a UseWhen branch it would not).
         app.UseExceptionHandler("/error", createScopeForErrors: true);

@@ -17,6 +17,7 @@ public sealed class PortalServer : IAsyncLifetime
     private const string Chromium = "/usr/bin/chromium";
 
     private readonly StringBuilder _log = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _policyViolations = new();
     private readonly Dictionary<string, string> _sessions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sessionGate = new(1, 1);
     private string _dataDirectory = "";
@@ -30,6 +31,9 @@ public sealed class PortalServer : IAsyncLifetime
 
     /// <summary>Where screenshots for docs/ go.</summary>
     public static string ScreenshotFolder => Path.Combine(Metadata("RepositoryRoot"), "docs", "images");
+
+    /// <summary>Every Content-Security-Policy violation any page reported in this run (page URL and the browser's words).</summary>
+    public IReadOnlyList<string> PolicyViolations => [.. _policyViolations];
 
     public string ServerLog
     {
@@ -145,6 +149,14 @@ public sealed class PortalServer : IAsyncLifetime
         options.TimezoneId = "UTC";
         var context = await Browser.NewContextAsync(options);
         context.SetDefaultTimeout(15_000);
+        // Chromium reports what the page's Content-Security-Policy refused on the console.
+        context.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                _policyViolations.Enqueue($"{message.Page?.Url}: {message.Text}");
+            }
+        };
         return context;
     }
 
