@@ -36,6 +36,12 @@ public static class AuditActions
     public const string ApprovalRefused = "security.approval-refused";
     public const string PolicyChanged = "policy.changed";
 
+    /// <summary>Someone downloaded the original bytes of a dataset version holding personal data.</summary>
+    public const string RawDataDownloaded = "dataset.raw-downloaded";
+
+    /// <summary>Someone without the right asked for raw personal data (a file, an artifact or log made from it).</summary>
+    public const string RawDataRefused = "security.raw-data-refused";
+
     public static bool IsSecurityEvent(string action) =>
         action.StartsWith("security.", StringComparison.Ordinal);
 }

@@ -17,6 +17,7 @@ public sealed class DatasetCatalog(
     IArtifactStore store,
     DatasetIngestor ingestor,
     IOptions<PortalOptions> options,
+    Audit.AuditTrail audit,
     TimeProvider time)
 {
     public const int MaxPageSize = 200;
@@ -174,6 +175,75 @@ public sealed class DatasetCatalog(
             .Join(db.Datasets.AsNoTracking().Where(d => d.Name == parts[1]), v => v.DatasetId, d => d.Id, (v, d) => v)
             .FirstOrDefaultAsync(v => v.Number == number, cancellationToken);
     }
+
+    /// <summary>
+    /// Of the dataset references <paramref name="references"/> (a run's inputs), those whose version holds
+    /// personal data, with its columns: whatever a run made from them may carry that data.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Reference, IReadOnlySet<string> Columns)>> SensitiveAmongAsync(IEnumerable<string> references, CancellationToken cancellationToken = default)
+    {
+        var found = new List<(string, IReadOnlySet<string>)>();
+        foreach (var reference in references.Where(r => r.StartsWith("dataset:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal))
+        {
+            var parts = reference.Split(':');
+            if (parts.Length == 3 && int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var number)
+                && await FindVersionAsync(parts[1], number, cancellationToken) is { } version
+                && PersonalData.SensitiveColumns(version.Dataset, version.Version) is { Count: > 0 } columns)
+            {
+                found.Add((reference, columns));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Null when <paramref name="actor"/> may read what was made from <paramref name="references"/>;
+    /// otherwise why not (and the refusal is audited against <paramref name="entity"/>).
+    /// </summary>
+    public async Task<string?> RawReadRefusalAsync(Actor actor, string entity, IEnumerable<string> references, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (PersonalData.MayReadRaw(actor) || await SensitiveAmongAsync(references, cancellationToken) is not { Count: > 0 } sensitive)
+        {
+            return null;
+        }
+
+        var refusal = PersonalData.Refusal($"{entity} was made from {string.Join(", ", sensitive.Select(s => s.Reference))}, which", sensitive.SelectMany(s => s.Columns).Distinct(StringComparer.Ordinal));
+        await audit.RecordAsync(actor, AuditActions.RawDataRefused, entity, reason: refusal, cancellationToken: cancellationToken);
+        return refusal;
+    }
+
+    /// <summary>
+    /// The original bytes of a version for <paramref name="actor"/> to download: a version holding personal
+    /// data goes only to those who may read it raw, and each such download is audited.
+    /// </summary>
+    /// <exception cref="NotPermittedException">The version holds personal data and the actor may not read it (audited too).</exception>
+    public async Task<(Stream Content, DatasetVersion Version)?> OpenOriginalAsync(string name, int number, Actor actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (await FindVersionAsync(name, number, cancellationToken) is not { } found)
+        {
+            return null;
+        }
+
+        var reference = ArtifactRef(name, number);
+        if (PersonalData.SensitiveColumns(found.Dataset, found.Version) is { Count: > 0 } columns)
+        {
+            if (!PersonalData.MayReadRaw(actor))
+            {
+                var refusal = PersonalData.Refusal(reference, columns);
+                await audit.RecordAsync(actor, AuditActions.RawDataRefused, reference, reason: refusal, cancellationToken: cancellationToken);
+                throw new NotPermittedException(refusal);
+            }
+
+            await audit.RecordAsync(actor, AuditActions.RawDataDownloaded, reference, after: $"columns={string.Join(",", columns)}", cancellationToken: cancellationToken);
+        }
+
+        return await OpenContentAsync(name, number, cancellationToken);
+    }
+
+    private static string ArtifactRef(string name, int number) => $"dataset:{name}:{number}";
 
     /// <summary>The original bytes of a version.</summary>
     public async Task<(Stream Content, DatasetVersion Version)?> OpenContentAsync(string name, int number, CancellationToken cancellationToken = default)

@@ -83,6 +83,12 @@ public sealed class JobService(
         }
 
         var (experimentName, codeFolder, inputs, parameters, timeout) = await CheckAsync(request, cancellationToken);
+        // Inputs are copied into the job's folder raw: only someone who may read their personal data gets them there.
+        if (!Domain.Datasets.PersonalData.MayReadRaw(actor) && await datasets.SensitiveAmongAsync(inputs.Values, cancellationToken) is { Count: > 0 } sensitive)
+        {
+            throw new NotPermittedException(Domain.Datasets.PersonalData.Refusal(string.Join(", ", sensitive.Select(s => s.Reference)), sensitive.SelectMany(s => s.Columns).Distinct(StringComparer.Ordinal)));
+        }
+
         var jobEnvironment = request.Environment ?? new Dictionary<string, string>();
         var codePath = request.SystemCode ?? (codeFolder is null ? null : request.CodePath!.Trim().Trim('/'));
         var experiment = await tracking.GetOrCreateExperimentAsync(experimentName!, actor, cancellationToken);

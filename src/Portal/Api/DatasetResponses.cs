@@ -6,7 +6,9 @@ namespace Portal.Api;
 /// <summary>The JSON of the datasets API (shared/api.md), built from domain objects.</summary>
 internal static class DatasetResponses
 {
-    public static object Version(Dataset dataset, DatasetVersion v, bool withProfile) => new
+    public static object Version(Dataset dataset, DatasetVersion v, bool withProfile) => Version(dataset, v, withProfile, PersonalData.SensitiveColumns(dataset, v));
+
+    private static object Version(Dataset dataset, DatasetVersion v, bool withProfile, IReadOnlySet<string> sensitive) => new
     {
         name = dataset.Name,
         version = v.Number,
@@ -17,23 +19,24 @@ internal static class DatasetResponses
         rows = v.Rows,
         columns = v.ColumnCount,
         schema = v.Schema.Select(c => new { name = c.Name, type = c.Type.Name(), nullable = c.Nullable }),
-        validation = Validation(v.Validation),
+        validation = Validation(v.Validation, sensitive),
         pii = v.Pii.Select(p => new { column = p.Column, kind = Kebab(p.Kind.ToString()), share = p.Share, sampled = p.Sampled }),
         description = v.Description,
         tags = v.Tags,
         createdAt = v.CreatedAt,
         createdBy = v.CreatedBy,
-        profile = withProfile ? v.Profile.Columns.Select(c => Column(c, Sensitive(dataset, c.Name))) : null,
+        profile = withProfile ? v.Profile.Columns.Select(c => Column(c, sensitive.Contains(c.Name))) : null,
         correlations = withProfile ? v.Profile.Correlations.Select(c => new { a = c.A, b = c.B, r = c.R }) : null,
     };
 
-    public static object Validation(ValidationReport report) => new
+    /// <summary>A report as anyone may read it: examples of sensitive columns masked.</summary>
+    public static object Validation(ValidationReport report, IReadOnlySet<string> sensitive) => new
     {
         status = report.Status == ValidationStatus.Passed ? "passed" : "failed",
         failures = report.Failures.Select(f => new
         {
             column = f.Column, rule = f.Rule, detail = f.Detail, count = f.Count,
-            severity = f.Severity == Severity.Error ? "error" : "warning", examples = f.Examples,
+            severity = f.Severity == Severity.Error ? "error" : "warning", examples = sensitive.Contains(f.Column) ? PersonalData.MaskExamples(f.Examples) : f.Examples,
         }),
         contractVersion = report.ContractVersion,
         comparedToVersion = report.ComparedToVersion,
@@ -80,10 +83,10 @@ internal static class DatasetResponses
         createdBy = c.CreatedBy,
     };
 
-    /// <summary>A column's statistics; dates as ISO text; nothing of a sensitive column's values.</summary>
+    /// <summary>A column's statistics; dates as ISO text; nothing of a sensitive column's values (counts only).</summary>
     private static object Column(ColumnProfile c, bool sensitive)
     {
-        object? Show(double? value) => value is not { } v ? null : c.Type == ColumnType.Datetime ? Portal.Infrastructure.Datasets.Ingestion.DatasetValues.Date(v) : v;
+        object? Show(double? value) => sensitive || value is not { } v ? null : c.Type == ColumnType.Datetime ? Portal.Infrastructure.Datasets.Ingestion.DatasetValues.Date(v) : v;
         return new
         {
             name = c.Name,
@@ -94,19 +97,17 @@ internal static class DatasetResponses
             distinctIsExact = c.DistinctIsExact,
             min = Show(c.Min),
             max = Show(c.Max),
-            mean = c.Mean,
-            std = c.Std,
-            quantiles = c.Quantiles is null ? null : new
+            mean = sensitive ? null : c.Mean,
+            std = sensitive ? null : c.Std,
+            quantiles = sensitive || c.Quantiles is null ? null : new
             {
                 p1 = Show(c.Quantile(0.01)), p5 = Show(c.Quantile(0.05)), p25 = Show(c.Quantile(0.25)), p50 = Show(c.Quantile(0.5)),
                 p75 = Show(c.Quantile(0.75)), p95 = Show(c.Quantile(0.95)), p99 = Show(c.Quantile(0.99)),
             },
             topValues = sensitive ? [] : c.TopValues.Take(20).Select(t => (object)new { value = t.Value, count = t.Count }).ToArray(),
-            histogram = c.Histogram is { } h ? new { edges = h.Edges.Select(e => Show(e)), counts = h.Counts } : null,
+            histogram = !sensitive && c.Histogram is { } h ? new { edges = h.Edges.Select(e => Show(e)), counts = h.Counts } : null,
         };
     }
-
-    private static bool Sensitive(Dataset dataset, string column) => dataset.Contract?.Column(column)?.Sensitive == true;
 
     private static string Kebab(string name) =>
         string.Concat(name.Select((ch, i) => char.IsUpper(ch) && i > 0 ? "-" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()));

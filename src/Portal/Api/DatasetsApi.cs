@@ -145,9 +145,10 @@ internal static class DatasetsApi
             ? TypedResults.Ok(DatasetResponses.Version(found.Dataset, found.Version, withProfile: true))
             : NotFound(name, version);
 
-    private static async Task<IResult> ContentAsync(string name, int version, DatasetCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<IResult> ContentAsync(string name, int version, DatasetCatalog catalog, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (await catalog.OpenContentAsync(name, version, cancellationToken) is not { } content)
+        // Refused (403, audited) to those who may not read a version's personal data raw; audited for those who may.
+        if (await catalog.OpenOriginalAsync(name, version, user.ToActor(), cancellationToken) is not { } content)
         {
             return NotFound(name, version);
         }
@@ -163,9 +164,11 @@ internal static class DatasetsApi
             return NotFound(name, version);
         }
 
+        var sensitive = PersonalData.SensitiveColumns(found.Dataset, found.Version);
         var rows = found.Version.Validation.Failures.Select(f => new[]
         {
-            f.Column, f.Rule, f.Severity == Severity.Error ? "error" : "warning", f.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Detail, string.Join(" | ", f.Examples),
+            f.Column, f.Rule, f.Severity == Severity.Error ? "error" : "warning", f.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Detail,
+            string.Join(" | ", sensitive.Contains(f.Column) ? PersonalData.MaskExamples(f.Examples) : f.Examples),
         });
         return Csv([["column", "rule", "severity", "count", "detail", "examples"], .. rows], $"{name}-v{version}-validation.csv");
     }
@@ -178,8 +181,8 @@ internal static class DatasetsApi
         }
 
         var schema = found.Version.Schema;
-        var sensitive = found.Dataset.Contract?.Columns.Where(c => c.Sensitive).Select(c => c.Name).ToHashSet() ?? [];
-        var rows = found.Version.Preview.Select(row => schema.Select((c, i) => i < row.Count && row[i] is { } v && sensitive.Contains(c.Name) ? "•••" : i < row.Count ? row[i] : null));
+        var sensitive = PersonalData.SensitiveColumns(found.Dataset, found.Version);
+        var rows = found.Version.Preview.Select(row => schema.Select((c, i) => i < row.Count && row[i] is not null && sensitive.Contains(c.Name) ? PersonalData.Mask : i < row.Count ? row[i] : null));
         return Csv([schema.Select(c => (string?)c.Name), .. rows], $"{name}-v{version}-preview.csv");
     }
 

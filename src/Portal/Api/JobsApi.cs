@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Portal.Domain.Jobs;
 using Portal.Domain.Ports;
 using Portal.Features.Navigation;
+using Portal.Infrastructure.Datasets;
 using Portal.Infrastructure.Jobs;
 using Portal.Security;
 
@@ -63,8 +64,16 @@ internal static class JobsApi
         }
     }
 
-    private static async Task<IResult> LogsAsync(string jobId, IWorkspaceBackend backend, HttpResponse response, CancellationToken cancellationToken, long offset = 0)
+    private static async Task<IResult> LogsAsync(string jobId, IWorkspaceBackend backend, JobService jobs, DatasetCatalog catalog, ClaimsPrincipal user,
+        HttpResponse response, CancellationToken cancellationToken, long offset = 0)
     {
+        // A job that read personal data may have printed it: its log goes where its data may go.
+        if (await jobs.FindAsync(jobId, cancellationToken) is { } job
+            && await catalog.RawReadRefusalAsync(user.ToActor(), $"run:{job.RunId}", job.Inputs.Values, cancellationToken) is { } refusal)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: refusal);
+        }
+
         try
         {
             var chunk = await backend.ReadLogAsync(jobId, offset, MaxLogRead, cancellationToken);

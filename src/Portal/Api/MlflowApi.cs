@@ -225,12 +225,19 @@ internal static partial class MlflowApi
         return Ok(new { });
     }
 
-    private static async Task<IResult> DownloadArtifactAsync(string experimentId, string runId, string path, RunArtifacts artifacts, CancellationToken cancellationToken)
+    private static async Task<IResult> DownloadArtifactAsync(string experimentId, string runId, string path, RunArtifacts artifacts, TrackingStore store,
+        Portal.Infrastructure.Datasets.DatasetCatalog catalog, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         path = RunArtifacts.Decode(path);
         if (RunArtifacts.PathProblem(path) is { } problem)
         {
             throw TrackingException.Invalid(problem);
+        }
+
+        if (await store.FindRunAsync(runId, cancellationToken) is { } run
+            && await catalog.RawReadRefusalAsync(user.ToActor(), $"run:{runId}", run.Inputs, cancellationToken) is { } refusal)
+        {
+            throw new NotPermittedException(refusal);
         }
 
         return await artifacts.OpenAsync(runId, path, cancellationToken) is { } found

@@ -1,7 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Domain.Ports;
 using Portal.Features.Navigation;
+using System.Security.Claims;
+using Portal.Infrastructure.Datasets;
 using Portal.Infrastructure.Experiments;
+using Portal.Security;
 using Portal.Infrastructure.Persistence;
 
 namespace Portal.Api;
@@ -52,11 +55,19 @@ internal static class RunsApi
         return TypedResults.Ok((await artifacts.ListAsync(runId, null, cancellationToken)).Select(a => new { path = a.Path, size = a.Size, hash = a.Hash }));
     }
 
-    private static async Task<IResult> DownloadAsync(string runId, string path, RunArtifacts artifacts, CancellationToken cancellationToken)
+    private static async Task<IResult> DownloadAsync(string runId, string path, RunArtifacts artifacts, TrackingStore tracking, DatasetCatalog catalog,
+        ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (RunArtifacts.PathProblem(Uri.UnescapeDataString(path)) is { } problem)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request", detail: problem);
+        }
+
+        // What a run made from personal data may hold it: only those who may read that data raw get its files.
+        if (await tracking.FindRunAsync(runId, cancellationToken) is { } run
+            && await catalog.RawReadRefusalAsync(user.ToActor(), $"run:{runId}", run.Inputs, cancellationToken) is { } refusal)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: refusal);
         }
 
         if (await artifacts.OpenAsync(runId, Uri.UnescapeDataString(path), cancellationToken) is not { } found)

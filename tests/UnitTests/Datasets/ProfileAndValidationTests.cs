@@ -109,6 +109,19 @@ public class ProfileAndValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task PersonalDataFoundWhileReading_IsMaskedInTheReportsExamplesToo()
+    {
+        // No contract says "email" is sensitive: the scan finds it, and the type errors it causes quote nothing of it.
+        var contract = Contract(new ContractColumn("email", ColumnType.Integer, false), new ContractColumn("n", ColumnType.Integer, false));
+        var rows = Enumerable.Range(0, 50).Select(i => $"person{i}@bank.example,{i}");
+        var file = await _ingest.TextAsync("email,n\n" + string.Join("\n", rows), contract: contract);
+
+        var typeErrors = file.Validation.Failures.Single(f => f.Column == "email" && f.Examples.Count > 0);
+        Assert.All(typeErrors.Examples, e => Assert.EndsWith(": •••", e));
+        Assert.DoesNotContain("bank.example", System.Text.Json.JsonSerializer.Serialize(file));
+    }
+
+    [Fact]
     public async Task FormulaLikeCells_AreWarnedAbout_ButNegativeNumbersAreNot()
     {
         var file = await _ingest.TextAsync("a,b\n\"=HYPERLINK(\"\"http://x\"\")\",-5\n@SUM(A1),-2.5\n-,7\n+cmd|' /C calc',1\n");

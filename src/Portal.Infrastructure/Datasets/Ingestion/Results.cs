@@ -60,6 +60,8 @@ internal static class Results
                 1, Severity.Warning, [])));
         }
 
+        // Personal data found in this pass is masked in the report as it is in the preview (contract-sensitive columns were masked as read).
+        failures = [.. failures.Select(f => hidden.Contains(f.Column) && f.Examples.Count > 0 ? f with { Examples = PersonalData.MaskExamples(f.Examples) } : f)];
         var report = new ValidationReport(failures, contract?.Version, reference?.Version, drift, correlationChanges);
         var preview = set.Preview.Select(row => (IReadOnlyList<string?>)Enumerable.Range(0, set.Columns.Count)
             .Select(i => i < row.Length ? (hidden.Contains(set.Columns[i].Name) && row[i] is not null ? RuleCounter.Mask : row[i]) : null)

@@ -15,6 +15,7 @@ public sealed partial class VersionPage
     private DatasetVersion? _version;
     private LineageView? _lineage;
     private IReadOnlySet<string> _sensitive = new HashSet<string>();
+    private bool _mayReadRaw;
     private bool _loaded;
     private bool _canEdit;
 
@@ -37,7 +38,9 @@ public sealed partial class VersionPage
 
     protected override async Task OnParametersSetAsync()
     {
-        _canEdit = Dataset.CanEdit((await AuthenticationState).User.ToActor());
+        var actor = (await AuthenticationState).User.ToActor();
+        _canEdit = Dataset.CanEdit(actor);
+        _mayReadRaw = PersonalData.MayReadRaw(actor);
         await LoadAsync();
     }
 
@@ -51,8 +54,8 @@ public sealed partial class VersionPage
             return;
         }
 
-        // Contract-sensitive columns are masked on top of what was masked when the version was stored.
-        _sensitive = _dataset!.Contract?.Columns.Where(c => c.Sensitive).Select(c => c.Name).ToHashSet() ?? [];
+        // Marked sensitive in the contract or flagged as personal data: masked everywhere on this page.
+        _sensitive = PersonalData.SensitiveColumns(_dataset!, _version);
         _lineage = await Lineage.WalkAsync(ArtifactRef.Dataset(Name, Number), LineageDirection.Both, 3);
     }
 }

@@ -31,6 +31,7 @@ public sealed partial class RunPage : IDisposable
     private IEnumerable<string> _chartKeys = [];
     private IReadOnlyList<RunArtifact> _artifacts = [];
     private string _log = "";
+    private string? _rawRefusal;
     private long _logOffset;
     private long _logDropped;
     private string? _message;
@@ -51,6 +52,9 @@ public sealed partial class RunPage : IDisposable
 
     [Inject]
     private JobService Jobs { get; set; } = default!;
+
+    [Inject]
+    private Portal.Infrastructure.Datasets.DatasetCatalog Datasets { get; set; } = default!;
 
     [Inject]
     private IWorkspaceBackend Backend { get; set; } = default!;
@@ -78,6 +82,12 @@ public sealed partial class RunPage : IDisposable
         }
 
         _experimentName = (await Tracking.GetExperimentAsync(_run.ExperimentId.ToString(CultureInfo.InvariantCulture), _disposed.Token)).Name;
+        // The server refuses the files and log of a run made from personal data to those who may not read it; the page says so.
+        var actor = (await AuthenticationState).User.ToActor();
+        var sensitive = Portal.Domain.Datasets.PersonalData.MayReadRaw(actor) ? [] : await Datasets.SensitiveAmongAsync(_run.Inputs, _disposed.Token);
+        _rawRefusal = sensitive.Count == 0 ? null
+            : Portal.Domain.Datasets.PersonalData.Refusal($"This run read {string.Join(", ", sensitive.Select(x => x.Reference))}, which",
+                sensitive.SelectMany(x => x.Columns).Distinct(StringComparer.Ordinal)) + " Its log and files may hold those values, so they are not shown to you.";
         _chartKeys = [.. _run.Metrics.Keys.Order(StringComparer.Ordinal).Take(6)];
         await RefreshAsync();
         _runEvents ??= Bus.Subscribe<IRunEvent>(_ => InvokeAsync(async () =>
@@ -125,7 +135,7 @@ public sealed partial class RunPage : IDisposable
 
     private async Task ReadLogAsync()
     {
-        if (_job is null)
+        if (_job is null || _rawRefusal is not null)
         {
             return;
         }
