@@ -64,6 +64,15 @@ public sealed class UserDirectory(IServiceScopeFactory scopes, IDbContextFactory
         return new UserPage(summaries, total);
     }
 
+    /// <summary>One person, or null when there is no such account.</summary>
+    public async Task<UserSummary?> FindAsync(string userName, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var normalized = userName.Trim().ToUpperInvariant();
+        var id = await db.Users.AsNoTracking().Where(u => u.NormalizedUserName == normalized).Select(u => u.UserName).FirstOrDefaultAsync(cancellationToken);
+        return id is null ? null : (await SearchAsync(new UserQuery(id, Take: MaxPageSize), cancellationToken)).Users.FirstOrDefault(u => u.UserName == id);
+    }
+
     /// <summary>The name to greet someone by: their display name, or their user name when they have none.</summary>
     public async Task<string> DisplayNameOfAsync(string userName, CancellationToken cancellationToken = default)
     {

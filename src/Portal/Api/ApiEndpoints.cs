@@ -33,6 +33,7 @@ public static class ApiEndpoints
         api.MapSweepsApi();
         api.MapModelsApi();
         api.MapApprovalsApi();
+        api.MapUsersApi();
         app.MapMlflowApi();
         return app;
     }

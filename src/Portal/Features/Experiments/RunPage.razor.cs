@@ -32,6 +32,7 @@ public sealed partial class RunPage : IDisposable
     private IReadOnlyList<RunArtifact> _artifacts = [];
     private string _log = "";
     private string? _rawRefusal;
+    private Actor _actor = Actor.Anonymous;
     private long _logOffset;
     private long _logDropped;
     private string? _message;
@@ -83,7 +84,7 @@ public sealed partial class RunPage : IDisposable
 
         _experimentName = (await Tracking.GetExperimentAsync(_run.ExperimentId.ToString(CultureInfo.InvariantCulture), _disposed.Token)).Name;
         // The server refuses the files and log of a run made from personal data to those who may not read it; the page says so.
-        var actor = (await AuthenticationState).User.ToActor();
+        var actor = _actor = (await AuthenticationState).User.ToActor();
         var sensitive = Portal.Domain.Datasets.PersonalData.MayReadRaw(actor) ? [] : await Datasets.SensitiveAmongAsync(_run.Inputs, _disposed.Token);
         _rawRefusal = sensitive.Count == 0 ? null
             : Portal.Domain.Datasets.PersonalData.Refusal($"This run read {string.Join(", ", sensitive.Select(x => x.Reference))}, which",

@@ -42,6 +42,7 @@ public sealed partial class JobsPage : IDisposable
     private int _tab;
     private bool _busy;
     private bool _canSubmit;
+    private Actor _actor = Actor.Anonymous;
     private string? _problem;
     private string? _message;
     private FieldErrors _errors = new();
@@ -71,7 +72,8 @@ public sealed partial class JobsPage : IDisposable
 
     protected override async Task OnInitializedAsync()
     {
-        _canSubmit = JobService.CanSubmit((await AuthenticationState).User.ToActor());
+        _actor = (await AuthenticationState).User.ToActor();
+        _canSubmit = JobService.CanSubmit(_actor);
         _samples = Jobs.Samples();
         _datasetChoices = await Jobs.InputChoicesAsync(_disposed.Token);
         _tab = Tab switch { "queue" => 1, "sweeps" => 2, _ => 0 };

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Domain.Common;
 using Portal.Domain.Experiments;
 using Portal.Domain.Ports;
 using Portal.Domain.Sweeps;
@@ -17,6 +18,7 @@ public sealed partial class SweepPage : IDisposable
     private IReadOnlyList<ParamImportance> _importance = [];
     private bool _loaded;
     private bool _canSubmit;
+    private Actor _actor = Actor.Anonymous;
     private IDisposable? _subscription;
 
     [Parameter]
@@ -35,7 +37,8 @@ public sealed partial class SweepPage : IDisposable
 
     protected override async Task OnParametersSetAsync()
     {
-        _canSubmit = JobService.CanSubmit((await AuthenticationState).User.ToActor());
+        _actor = (await AuthenticationState).User.ToActor();
+        _canSubmit = JobService.CanSubmit(_actor);
         await LoadAsync();
         _subscription ??= Bus.Subscribe<IRunEvent>(_ => InvokeAsync(async () =>
         {
