@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Reflection;
 using System.Text;
 
 namespace Portal.E2E.Fixtures;
@@ -16,12 +13,11 @@ public sealed class PortalServer : IAsyncLifetime
     public const string DemoPassword = "E2E-Demo-Passw0rd!";
     private const string Chromium = "/usr/bin/chromium";
 
-    private readonly StringBuilder _log = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _policyViolations = new();
     private readonly Dictionary<string, string> _sessions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sessionGate = new(1, 1);
     private string _dataDirectory = "";
-    private Process? _process;
+    private PortalProcess? _process;
 
     public string BaseUrl { get; private set; } = "";
 
@@ -30,57 +26,24 @@ public sealed class PortalServer : IAsyncLifetime
     public IBrowser Browser { get; private set; } = default!;
 
     /// <summary>Where screenshots for docs/ go.</summary>
-    public static string ScreenshotFolder => Path.Combine(Metadata("RepositoryRoot"), "docs", "images");
+    public static string ScreenshotFolder => Path.Combine(PortalProcess.Metadata("RepositoryRoot"), "docs", "images");
 
     /// <summary>Every Content-Security-Policy violation any page reported in this run (page URL and the browser's words).</summary>
     public IReadOnlyList<string> PolicyViolations => [.. _policyViolations];
 
-    public string ServerLog
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string ServerLog => _process?.Log ?? "";
 
     public async Task InitializeAsync()
     {
-        var portalDll = Path.Combine(Metadata("PortalOutputDir"), "Portal.dll");
-        if (!File.Exists(portalDll))
-        {
-            throw new InvalidOperationException($"The portal is not built at {portalDll}.");
-        }
-
         if (!File.Exists(Chromium))
         {
             throw new InvalidOperationException($"{Chromium} is missing: the test build installs it (.ci/prerequisites tests).");
         }
 
         _dataDirectory = Path.Combine(Path.GetTempPath(), $"portal-e2e-{Guid.NewGuid():N}");
-        var port = FreePort();
-        BaseUrl = $"http://127.0.0.1:{port}";
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(portalDll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(portalDll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(BaseUrl);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Portal__DataDirectory"] = _dataDirectory;
-        start.Environment["Portal__Demo__Password"] = DemoPassword;
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        await WaitUntilHealthyAsync();
+        _process = PortalProcess.Start(_dataDirectory, DemoPassword);
+        BaseUrl = _process.BaseUrl;
+        await _process.WaitUntilHealthyAsync();
         await WaitForDemoDataAsync();
 
         // Machines here are shared; expectations get the same patience as actions.
@@ -121,15 +84,12 @@ public sealed class PortalServer : IAsyncLifetime
         }
 
         Playwright?.Dispose();
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.DisposeAsync();
         }
-
-        _process?.Dispose();
         // Kept for diagnosing failures (CI uploads tests/E2E/artifacts).
-        var artifacts = Path.Combine(Metadata("RepositoryRoot"), "tests", "E2E", "artifacts");
+        var artifacts = Path.Combine(PortalProcess.Metadata("RepositoryRoot"), "tests", "E2E", "artifacts");
         Directory.CreateDirectory(artifacts);
         await File.WriteAllTextAsync(Path.Combine(artifacts, "portal-server.log"), ServerLog);
         try
@@ -187,40 +147,6 @@ public sealed class PortalServer : IAsyncLifetime
         }
     }
 
-    private async Task WaitUntilHealthyAsync()
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process!.HasExited)
-            {
-                throw new InvalidOperationException($"The portal exited with code {_process.ExitCode} while starting:\n{ServerLog}");
-            }
-
-            try
-            {
-                using var response = await http.GetAsync($"{BaseUrl}/healthz");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Still starting.
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"The portal did not become healthy within 90 s:\n{ServerLog}");
-    }
-
     /// <summary>Demo datasets are seeded in the background after start-up; tests look at them.</summary>
     private async Task WaitForDemoDataAsync()
     {
@@ -260,29 +186,6 @@ public sealed class PortalServer : IAsyncLifetime
         }
 
         throw new TimeoutException($"The demo data (datasets, sample jobs, run history, model versions) was not seeded in time:\n{ServerLog}");
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
-    }
-
-    private static string Metadata(string key) =>
-        typeof(PortalServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
