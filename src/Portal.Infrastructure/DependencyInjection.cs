@@ -46,6 +46,8 @@ public static class DependencyInjection
         var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);
         services.AddSingleton(data);
         services.TryAddSingleton(TimeProvider.System);
+        // Hosts register it themselves; tools that compose only this layer (benchmarks, tests) get the one given here.
+        services.TryAddSingleton(environment);
 
         services.AddDataProtection()
             .SetApplicationName("MLOps Portal")

@@ -11,6 +11,9 @@ switch (name)
     case "lineage-closure":
         await LineageClosureBenchmark.RunAsync(options);
         break;
+    case "openlineage":
+        await OpenLineageBenchmark.RunAsync(options);
+        break;
     case "tracking-ingest":
         await TrackingBenchmark.IngestAsync(options);
         break;
@@ -23,6 +26,7 @@ switch (name)
     case "all":
         await DatasetIngestBenchmark.RunAsync(options);
         await LineageClosureBenchmark.RunAsync(options);
+        await OpenLineageBenchmark.RunAsync(options);
         await TrackingBenchmark.IngestAsync(options);
         await TrackingBenchmark.SearchAsync(options);
         await TrackingBenchmark.HistoryAsync(options);
@@ -32,6 +36,7 @@ switch (name)
             usage: dotnet run -c Release -- <benchmark> [options]
               dataset-ingest   [--rows 10000000] [--csv file] [--keep] [--no-pandas]   ingest + profile + validate a generated CSV, against pandas
               lineage-closure  [--nodes 100000] [--queries 500]  upstream/downstream closure on a generated graph
+              openlineage      [--events 20]  OpenLineage events of 10 to 5,000 inputs: checked and written in bulk, cost per edge
               tracking-ingest  [--batches 500]  MLflow log-batch of 1,000-point batches into one run
               runs-search      [--runs 100000] [--queries 200]  search 100k runs (20 metrics, 20 params) by metric, filter, page
               metric-history   [--points 1000000] [--reads 100]  a 1M-point series read for a chart (≤ 1,000 points)

@@ -378,6 +378,8 @@ public sealed partial class LocalJobRunner(
                     options.Value.Jobs.MaxLogMegabytes, cancellationToken);
                 await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
                 var ended = await db.Jobs.FirstAsync(j => j.Id == running.JobId, cancellationToken);
+                // Found by name, so a job re-attached after a restart loses its token too; gone before anyone sees the job ended.
+                await services.GetRequiredService<AccessTokenService>().RevokeNamedAsync(ended.SubmittedBy, TokenName(ended.Id), cancellationToken);
                 ended.Ended(exitCode, reason, time);
                 await db.SaveChangesAsync(cancellationToken);
                 var tracking = services.GetRequiredService<TrackingStore>();
@@ -387,8 +389,6 @@ public sealed partial class LocalJobRunner(
                     JobStatus.Canceled => tracking.EndRunAsync(ended.RunId, RunStatus.Killed, null, cancellationToken),
                     _ => tracking.EndRunAsync(ended.RunId, RunStatus.Failed, ended.Reason ?? "failed", cancellationToken),
                 });
-                // Found by name, so a job re-attached after a restart loses its token too.
-                await services.GetRequiredService<AccessTokenService>().RevokeNamedAsync(ended.SubmittedBy, TokenName(ended.Id), cancellationToken);
                 return ended;
             }, logger, $"Recording the end of job {running.JobId}", cancellationToken);
 
