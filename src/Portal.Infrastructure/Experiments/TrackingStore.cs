@@ -12,7 +12,7 @@ namespace Portal.Infrastructure.Experiments;
 /// live on the run; metric points go to their own table with insert-or-ignore on the dedupe key, and every
 /// metric/param/tag is mirrored into <see cref="RunSearchValue"/> rows for indexed search.
 /// </summary>
-public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+public sealed partial class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
 {
     public const string DefaultExperimentName = "Default";
 
@@ -118,43 +118,6 @@ public sealed class TrackingStore(IDbContextFactory<PortalDbContext> dbFactory, 
         await AddRunAsync(db, run, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return run;
-    }
-
-    /// <summary>A run of an active experiment, checked and named, not saved yet: callers may add params, tags and inputs first.</summary>
-    internal async Task<Run> NewRunAsync(PortalDbContext db, string? experimentId, string? runName, DateTime? startTime,
-        IReadOnlyDictionary<string, string>? tags, Actor actor, CancellationToken cancellationToken)
-    {
-        var id = ParseExperimentId(experimentId);
-        var experiment = await db.Experiments.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, cancellationToken)
-            ?? throw new TrackingException(TrackingError.ResourceDoesNotExist, $"No Experiment with id={experimentId} exists");
-        if (experiment.Deleted)
-        {
-            throw new TrackingException(TrackingError.InvalidState, $"The experiment {experimentId} must be in the 'active' state. Current state is deleted.");
-        }
-
-        // MLflow clients send the run name as a tag too; either names the run.
-        if (string.IsNullOrWhiteSpace(runName) && tags is not null && tags.TryGetValue("mlflow.runName", out var tagged))
-        {
-            runName = tagged;
-        }
-
-        var run = Run.Start(id, runName, actor, startTime, time);
-        foreach (var (key, value) in tags ?? new Dictionary<string, string>())
-        {
-            run.SetTag(key, value);
-        }
-
-        run.SetTag("mlflow.runName", run.Name);
-        run.SetTag("mlflow.user", actor.Name);
-        return run;
-    }
-
-    /// <summary>Saves a new run and its search rows, inside the caller's transaction.</summary>
-    internal static async Task AddRunAsync(PortalDbContext db, Run run, CancellationToken cancellationToken)
-    {
-        db.Runs.Add(run);
-        await db.SaveChangesAsync(cancellationToken);
-        await TrackingSql.UpsertSearchValuesAsync(db, run, run.Params.Keys, run.Tags.Keys, run.Metrics.Keys, cancellationToken);
     }
 
     public async Task<Run> GetRunAsync(string? runId, CancellationToken cancellationToken)
