@@ -183,12 +183,19 @@ public sealed class DatasetCatalog(
     public async Task<IReadOnlyList<(string Reference, IReadOnlySet<string> Columns)>> SensitiveAmongAsync(IEnumerable<string> references, CancellationToken cancellationToken = default)
     {
         var found = new List<(string, IReadOnlySet<string>)>();
-        foreach (var reference in references.Where(r => r.StartsWith("dataset:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal))
+        var wanted = references.Where(r => r.StartsWith("dataset:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        if (wanted.Count == 0)
         {
-            var parts = reference.Split(':');
-            if (parts.Length == 3 && int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var number)
-                && await FindVersionAsync(parts[1], number, cancellationToken) is { } version
-                && PersonalData.SensitiveColumns(version.Dataset, version.Version) is { Count: > 0 } columns)
+            return found;
+        }
+
+        // Artifact downloads ask this for every file: the one version and its dataset's contract, not every version.
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        foreach (var reference in wanted)
+        {
+            if (await VersionByRefAsync(db, reference, cancellationToken) is { } version
+                && await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == version.DatasetId, cancellationToken) is { } dataset
+                && PersonalData.SensitiveColumns(dataset, version) is { Count: > 0 } columns)
             {
                 found.Add((reference, columns));
             }
@@ -240,7 +247,7 @@ public sealed class DatasetCatalog(
             await audit.RecordAsync(actor, AuditActions.RawDataDownloaded, reference, after: $"columns={string.Join(",", columns)}", cancellationToken: cancellationToken);
         }
 
-        return await OpenContentAsync(name, number, cancellationToken);
+        return (await OpenBytesAsync(found.Version, cancellationToken), found.Version);
     }
 
     private static string ArtifactRef(string name, int number) => $"dataset:{name}:{number}";
@@ -253,10 +260,12 @@ public sealed class DatasetCatalog(
             return null;
         }
 
-        var stream = await store.OpenReadAsync(found.Version.ContentHash, cancellationToken)
-            ?? throw new InvalidOperationException($"The bytes of dataset {name} version {number} ({found.Version.ContentHash}) are missing from the artifact store.");
-        return (stream, found.Version);
+        return (await OpenBytesAsync(found.Version, cancellationToken), found.Version);
     }
+
+    private async Task<Stream> OpenBytesAsync(DatasetVersion version, CancellationToken cancellationToken) =>
+        await store.OpenReadAsync(version.ContentHash, cancellationToken)
+            ?? throw new InvalidOperationException($"The bytes of dataset version {version.Number} ({version.ContentHash}) are missing from the artifact store.");
 
     /// <summary>Adopts a new contract version (creating the dataset if needed); returns it with its breaking changes.</summary>
     public async Task<DataContract> ReviseContractAsync(string name, IReadOnlyList<ContractColumn> columns, Actor actor, CancellationToken cancellationToken = default)

@@ -80,7 +80,7 @@ internal static partial class JobCommand
     [GeneratedRegex(@"\$\{\{\s*(params|inputs)\.([A-Za-z0-9_.\-]+)\s*\}\}")]
     private static partial Regex Placeholder();
 
-    internal static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+    internal static string Quote(string value) => Local.Isolation.ProcessIsolation.ShellQuote(value);
 
     internal static bool IsPython(string program) => program is "python" or "python3";
 

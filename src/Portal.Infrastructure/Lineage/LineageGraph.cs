@@ -77,15 +77,17 @@ public sealed class LineageGraph(IDbContextFactory<PortalDbContext> dbFactory, T
             .ToListAsync(cancellationToken)).Select(v => $"{v.ModelName}:{v.Version}").ToHashSet(StringComparer.Ordinal);
         missing.UnionWith(models.Where(r => !modelVersions.Contains(r.Value)));
 
-        // Deployments are recorded by the portal as they are made; until then none exists to name.
-        missing.UnionWith(references.Where(r => r.Kind == ArtifactKind.Deployment && !KnownDeployment(db, r)));
-        return missing;
-    }
+        // Deployments are known by the edges the portal recorded as it made them.
+        foreach (var deployment in references.Where(r => r.Kind == ArtifactKind.Deployment).Distinct())
+        {
+            var r = deployment.ToString();
+            if (!await db.LineageEdges.AsNoTracking().AnyAsync(e => (e.From == r || e.To == r) && e.Source == "portal", cancellationToken))
+            {
+                missing.Add(deployment);
+            }
+        }
 
-    private static bool KnownDeployment(PortalDbContext db, ArtifactRef reference)
-    {
-        var r = reference.ToString();
-        return db.LineageEdges.AsNoTracking().Any(e => (e.From == r || e.To == r) && e.Source == "portal");
+        return missing;
     }
 
     public async Task<LineageView> WalkAsync(ArtifactRef root, LineageDirection direction, int depth, CancellationToken cancellationToken = default)

@@ -10,8 +10,8 @@ namespace Portal.Security;
 /// </summary>
 internal sealed class SecurityHeaders(RequestDelegate next)
 {
-    /// <summary>Key of the per-request nonce in <see cref="HttpContext.Items"/>, for the few inline scripts the framework writes.</summary>
-    public const string NonceKey = "portal:csp-nonce";
+    // Where the per-request nonce is kept, for the few inline scripts the framework writes.
+    private const string NonceKey = "portal:csp-nonce";
 
     // Radzen and Plotly set style attributes and add <style> elements at run time, hence 'unsafe-inline' for
     // styles only; Plotly exports charts as data:/blob: images.
@@ -21,10 +21,21 @@ internal sealed class SecurityHeaders(RequestDelegate next)
 
     private const string NothingPolicy = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
+    /// <summary>This request's nonce, made on first use (only pages need one).</summary>
+    public static string NonceOf(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Items[NonceKey] is not string nonce)
+        {
+            // Hex: a valid nonce that HTML never needs to escape (base64's "+" would reach the page as "&#x2B;").
+            context.Items[NonceKey] = nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        }
+
+        return nonce;
+    }
+
     public Task InvokeAsync(HttpContext context)
     {
-        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        context.Items[NonceKey] = nonce;
         context.Response.OnStarting(() =>
         {
             var headers = context.Response.Headers;
@@ -34,7 +45,7 @@ internal sealed class SecurityHeaders(RequestDelegate next)
             headers["Cross-Origin-Opener-Policy"] = "same-origin";
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
             var html = context.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true;
-            headers.ContentSecurityPolicy = html ? string.Format(System.Globalization.CultureInfo.InvariantCulture, PagePolicy, nonce) : NothingPolicy;
+            headers.ContentSecurityPolicy = html ? string.Format(System.Globalization.CultureInfo.InvariantCulture, PagePolicy, NonceOf(context)) : NothingPolicy;
             if (context.Request.IsHttps)
             {
                 headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";

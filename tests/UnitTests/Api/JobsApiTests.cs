@@ -169,7 +169,8 @@ public class JobsApiTests(JobsPortal portal) : IClassFixture<JobsPortal>
         }
     }
 
-    private static int SleepersWith(string marker)
+    /// <summary>How many processes run <c>sleep {marker}</c> (a unique length finds a job's processes).</summary>
+    internal static int SleepersWith(string marker)
     {
         using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", $"^sleep {marker}$"]) { RedirectStandardOutput = true })!;
         var output = pgrep.StandardOutput.ReadToEnd();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -100,7 +99,7 @@ public class JobIsolationTests
             .Select(a => a.GetProperty("path").GetString()).ToList();
         Assert.Equal(["logs/job.log", "outputs/fine.txt"], paths.Order(StringComparer.Ordinal));
         // The job tried to outlive itself in a session of its own; its sandbox ended with it.
-        await JobsApiTests.WaitUntilAsync(() => Task.FromResult(Processes($"^sleep {marker}$") == 0), "the job's background process to be gone");
+        await JobsApiTests.WaitUntilAsync(() => Task.FromResult(JobsApiTests.SleepersWith(marker) == 0), "the job's background process to be gone");
         Assert.False(Directory.Exists(portal.Services.GetRequiredService<ProcessIsolation>().WorkFolderOf(job.RunId)), "The job's working folder was left behind.");
     }
 
@@ -168,13 +167,5 @@ public class JobIsolationTests
             Assert.False(now is "Failed" or "Canceled" && now != status, $"Job {jobId} ended {now}: {job}");
             return now == status;
         }, $"job {jobId} to be {status}");
-    }
-
-    private static int Processes(string pattern)
-    {
-        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", pattern]) { RedirectStandardOutput = true })!;
-        var output = pgrep.StandardOutput.ReadToEnd();
-        pgrep.WaitForExit();
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
     }
 }

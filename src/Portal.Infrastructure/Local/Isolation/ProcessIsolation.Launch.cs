@@ -153,5 +153,6 @@ public sealed partial class ProcessIsolation
         UnixFiles.SetMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
-    private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+    /// <summary>A value as one shell word, whatever it holds.</summary>
+    internal static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }
