@@ -3,7 +3,8 @@ using Portal.Features.Account;
 using Portal.Hubs;
 using Portal.Operations;
 using Portal.Security;
-using Radzen;
+using MudBlazor;
+using MudBlazor.Services;
 
 namespace Portal;
 
@@ -13,11 +14,16 @@ public static class PortalApplication
     public static IServiceCollection AddPortalUi(this IServiceCollection services, IWebHostBuilder webHost)
     {
         ArgumentNullException.ThrowIfNull(webHost);
-        // Serve _content/* (Radzen's assets) from the packages when running from build output in any
-        // environment, not only Development; a published portal has them in wwwroot anyway.
+        // Serve _content/* (MudBlazor's and Plotly.Blazor's assets) from the packages when running from build
+        // output in any environment, not only Development; a published portal has them in wwwroot anyway.
         webHost.UseStaticWebAssets();
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddRadzenComponents();
+        services.AddMudServices(options =>
+        {
+            options.SnackbarConfiguration.PositionClass = Defaults.Classes.Position.BottomRight;
+            options.SnackbarConfiguration.VisibleStateDuration = 8000;
+            options.SnackbarConfiguration.MaxDisplayedSnackbars = 3;
+        });
         services.AddHttpContextAccessor();
         services.AddHostedService<StartupBanner>();
         return services;

@@ -1,77 +1,74 @@
-using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Web;
-using Microsoft.Extensions.Logging.Abstractions;
+using Bunit;
+using MudBlazor.Services;
 using Portal.Components.Shared;
 using Portal.Features.Navigation;
-using Radzen;
 
 namespace Portal.UnitTests.Components;
 
-/// <summary>Components rendered to HTML in-process with the framework's HtmlRenderer (bunit does not restore here).</summary>
-public class ComponentRenderingTests : IAsyncLifetime
+/// <summary>Small shared components rendered with bunit, as a browser would receive them.</summary>
+public sealed class ComponentRenderingTests : BunitContext
 {
-    private ServiceProvider _services = default!;
-    private HtmlRenderer _renderer = default!;
-
-    public Task InitializeAsync()
+    public ComponentRenderingTests()
     {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddRadzenComponents();
-        services.AddSingleton<Microsoft.JSInterop.IJSRuntime, Builders.PrerenderJSRuntime>();
-        _services = services.BuildServiceProvider();
-        _renderer = new HtmlRenderer(_services, NullLoggerFactory.Instance);
-        return Task.CompletedTask;
+        Services.AddMudServices();
+        JSInterop.Mode = JSRuntimeMode.Loose;
     }
 
     [Fact]
-    public async Task NotBuiltYet_SaysPlainlyWhereTheAreaIsPlanned_AndShowsNoData()
+    public void NotBuiltYet_SaysPlainlyWhereTheAreaIsPlanned_AndShowsNoData()
     {
-        var html = await RenderAsync<NotBuiltYet>(new() { [nameof(NotBuiltYet.Area)] = PortalAreas.ByKey("deployments") });
+        var page = Render<NotBuiltYet>(p => p.Add(c => c.Area, PortalAreas.ByKey("deployments")));
 
-        Assert.Contains("<h1>Deployments</h1>", html);
-        Assert.Contains("not built yet", html);
-        Assert.Contains("a later release", html);
-        Assert.DoesNotContain("<table", html);
+        Assert.Equal("Deployments", page.Find("h1").TextContent);
+        Assert.Contains("not built yet", page.Markup);
+        Assert.Contains("a later release", page.Markup);
+        Assert.Empty(page.FindAll("table"));
     }
 
     [Fact]
-    public async Task RoleBadges_ShowEveryRole_InOrder_WithWhatItMeans()
+    public void RoleBadges_ShowEveryRole_InOrder_WithWhatItMeans()
     {
-        var html = await RenderAsync<RoleBadges>(new() { [nameof(RoleBadges.Roles)] = new[] { "Viewer", "Admin" } });
+        var badges = Render<RoleBadges>(p => p.Add(c => c.Roles, new[] { "Viewer", "Admin" }));
 
-        Assert.True(html.IndexOf(">Admin<", StringComparison.Ordinal) < html.IndexOf(">Viewer<", StringComparison.Ordinal));
-        Assert.Contains("Manages users, roles", html);
+        var chips = badges.FindAll(".portal-role-badge");
+        Assert.Equal(["Admin", "Viewer"], chips.Select(c => c.TextContent.Trim()));
+        Assert.Contains("Manages users, roles", chips[0].GetAttribute("title"));
     }
 
     [Theory]
     [InlineData(404, "Nothing here")]
     [InlineData(403, "Access denied")]
     [InlineData(500, "Request not handled (500)")]
-    public async Task StatusPage_ExplainsTheStatus(int code, string title)
+    public void StatusPage_ExplainsTheStatus(int code, string title)
     {
-        var html = await RenderAsync<StatusPage>(new() { [nameof(StatusPage.Code)] = code });
+        var page = Render<StatusPage>(p => p.Add(c => c.Code, code));
 
-        Assert.Contains($"<h1>{System.Net.WebUtility.HtmlEncode(title)}</h1>", html);
+        Assert.Equal(title, page.Find("h1").TextContent);
     }
 
     [Fact]
-    public async Task FieldErrorList_ShowsEachMessageAsAnAlert()
+    public void FieldErrorList_ShowsEachMessageAsAnAlert()
     {
-        var html = await RenderAsync<FieldErrorList>(new() { [nameof(FieldErrorList.Messages)] = new[] { "First <b>problem</b>", "Second" } });
+        var list = Render<FieldErrorList>(p => p.Add(c => c.Messages, new[] { "First <b>problem</b>", "Second" }));
 
-        Assert.Equal(2, html.Split("role=\"alert\"").Length - 1);
-        Assert.Contains("First &lt;b&gt;problem&lt;/b&gt;", html);
+        var alerts = list.FindAll("[role=alert]");
+        Assert.Equal(2, alerts.Count);
+        Assert.Equal("First <b>problem</b>", alerts[0].TextContent);
+        Assert.Empty(list.FindAll("b"));
     }
 
-    public async Task DisposeAsync()
+    [Fact]
+    public void ChoiceList_TicksAndUnticksValues_ByClickingTheirLabels()
     {
-        await _renderer.DisposeAsync();
-        await _services.DisposeAsync();
-    }
+        IEnumerable<string> chosen = ["Viewer"];
+        var list = Render<ChoiceList>(p => p
+            .Add(c => c.Label, "Roles")
+            .Add(c => c.Options, new[] { "Admin", "Viewer" })
+            .Add(c => c.Values, chosen)
+            .Add(c => c.ValuesChanged, v => chosen = v));
 
-    private Task<string> RenderAsync<TComponent>(Dictionary<string, object?> parameters)
-        where TComponent : IComponent =>
-        _renderer.Dispatcher.InvokeAsync(async () =>
-            (await _renderer.RenderComponentAsync<TComponent>(ParameterView.FromDictionary(parameters))).ToHtmlString());
+        list.FindAll("input[type=checkbox]")[0].Change(true);
+
+        Assert.Equal(["Viewer", "Admin"], chosen);
+    }
 }

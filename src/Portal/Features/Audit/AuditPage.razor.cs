@@ -4,8 +4,7 @@ using Portal.Components.Shared;
 using Portal.Domain.Audit;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Audit;
-using Radzen;
-using Radzen.Blazor;
+using MudBlazor;
 
 namespace Portal.Features.Audit;
 
@@ -35,9 +34,8 @@ public sealed partial class AuditPage : IDisposable
         ["from"] = Utc(_from)?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
         ["to"] = Utc(_to)?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
     }.Where(p => p.Value is not null)).ToUriComponent();
-    private RadzenDataGrid<AuditEntry> _grid = default!;
+    private MudDataGrid<AuditEntry>? _grid;
     // Null until the first load: the grid loads its first page itself only while Data is null.
-    private IReadOnlyList<AuditEntry>? _page;
     private IDisposable? _subscription;
     private int _total;
     private int _newEntries;
@@ -81,17 +79,18 @@ public sealed partial class AuditPage : IDisposable
         }
     }
 
-    private Task LoadAsync(LoadDataArgs args) => _loads.RunAsync(async token =>
+    private async Task<GridData<AuditEntry>> LoadAsync(GridState<AuditEntry> state, CancellationToken token)
     {
         _rangeProblem = _from > _to ? "'From' is after 'To': no entry can match." : null;
-        var result = await Trail.SearchAsync(new AuditQuery(_entity, _actor, _action, Utc(_from), Utc(_to), args.Skip ?? 0, args.Top ?? 25), token);
-        (_page, _total) = (result.Entries, result.Total);
-    });
+        var result = await Trail.SearchAsync(new AuditQuery(_entity, _actor, _action, Utc(_from), Utc(_to), GridSort<AuditEntry>.Skip(state), state.PageSize), token);
+        _total = result.Total;
+        return new GridData<AuditEntry> { Items = result.Entries, TotalItems = result.Total };
+    }
 
     private async Task ReloadAsync()
     {
         _newEntries = 0;
-        await _grid.FirstPage(forceReload: true);
+        await _grid.FirstPageAsync();
     }
 
     private async Task VerifyAsync()

@@ -5,7 +5,7 @@ using Portal.Domain.Common;
 using Portal.Domain.Datasets;
 using Portal.Infrastructure.Datasets;
 using Portal.Security;
-using Radzen;
+using MudBlazor;
 
 namespace Portal.Features.Datasets;
 
@@ -28,10 +28,10 @@ public sealed partial class ContractEditorPage
     private DatasetCatalog Catalog { get; set; } = default!;
 
     [Inject]
-    private DialogService Dialogs { get; set; } = default!;
+    private IDialogService Dialogs { get; set; } = default!;
 
     [Inject]
-    private NotificationService Toasts { get; set; } = default!;
+    private ISnackbar Toasts { get; set; } = default!;
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
@@ -59,9 +59,7 @@ public sealed partial class ContractEditorPage
         }
 
         var breaking = _current is null ? [] : DataContract.BreakingChangesFrom(_current, columns);
-        if (breaking.Count > 0 && await Dialogs.Confirm(
-                "These changes can break whoever produces or reads this data:\n• " + string.Join("\n• ", breaking),
-                "Save a breaking contract change?", new ConfirmOptions { OkButtonText = "Save anyway", CancelButtonText = "Keep editing" }) != true)
+        if (breaking.Count > 0 && await Dialogs.ConfirmAsync("These changes can break whoever produces or reads this data:\n• " + string.Join("\n• ", breaking), "Save a breaking contract change?", "Save anyway", "Keep editing") != true)
         {
             return;
         }
@@ -70,7 +68,7 @@ public sealed partial class ContractEditorPage
         try
         {
             var contract = await Catalog.ReviseContractAsync(Name, columns, (await AuthenticationState).User.ToActor());
-            Toasts.Notify(NotificationSeverity.Success, "Contract saved", $"Version {contract.Version} applies to every new version of '{Name}'.");
+            Toasts.Notify(MudBlazor.Severity.Success, "Contract saved", $"Version {contract.Version} applies to every new version of '{Name}'.");
             Navigation.NavigateTo($"/datasets/{Name}");
         }
         catch (DomainException ex)

@@ -4,8 +4,7 @@ using Portal.Components.Shared;
 using Portal.Domain.Datasets;
 using Portal.Infrastructure.Datasets;
 using Portal.Security;
-using Radzen;
-using Radzen.Blazor;
+using MudBlazor;
 
 namespace Portal.Features.Datasets;
 
@@ -13,9 +12,7 @@ namespace Portal.Features.Datasets;
 public sealed partial class DatasetsPage : IDisposable
 {
     private readonly LatestLoad _loads = new();
-    private RadzenDataGrid<DatasetSummary> _grid = default!;
-    private IReadOnlyList<DatasetSummary>? _page;
-    private int _total;
+    private MudDataGrid<DatasetSummary>? _grid;
     private bool _canEdit;
     private string? _search;
 
@@ -31,24 +28,20 @@ public sealed partial class DatasetsPage : IDisposable
     protected override async Task OnInitializedAsync() =>
         _canEdit = Dataset.CanEdit((await AuthenticationState).User.ToActor());
 
-    private Task LoadAsync(LoadDataArgs args) => _loads.RunAsync(async token =>
+    private async Task<GridData<DatasetSummary>> LoadAsync(GridState<DatasetSummary> state, CancellationToken token)
     {
-        var sort = args.Sorts?.FirstOrDefault();
-        var by = sort?.Property switch
+        var (key, descending) = GridSort<DatasetSummary>.Of(state);
+        var by = key switch
         {
             nameof(DatasetSummary.UpdatedAt) => DatasetSort.Updated,
             nameof(DatasetSummary.Versions) => DatasetSort.Versions,
             _ => DatasetSort.Name,
         };
-        var result = await Catalog.ListAsync(new DatasetQuery(_search, by, sort?.SortOrder == SortOrder.Descending, args.Skip ?? 0, args.Top ?? 20), token);
-        (_page, _total) = (result.Datasets, result.Total);
-    });
-
-    private async Task OnSearchInput(ChangeEventArgs e)
-    {
-        _search = e.Value?.ToString();
-        await _grid.FirstPage(forceReload: true);
+        var result = await Catalog.ListAsync(new DatasetQuery(_search, by, descending, GridSort<DatasetSummary>.Skip(state), state.PageSize), token);
+        return new GridData<DatasetSummary> { Items = result.Datasets, TotalItems = result.Total };
     }
+
+    private Task OnSearchChangedAsync() => _grid.FirstPageAsync();
 
     public void Dispose()
     {

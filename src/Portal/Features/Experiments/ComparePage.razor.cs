@@ -1,3 +1,6 @@
+using Plotly.Blazor.Traces;
+using Plotly.Blazor.Traces.ParCoordsLib;
+using Portal.Components.Charts;
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Portal.Domain.Experiments;
@@ -83,66 +86,47 @@ public sealed partial class ComparePage : IDisposable
         }
     }
 
-    private object[] Curves() =>
-        [.. _runs.Where(r => _curves.ContainsKey(r.Id)).Select(r => (object)new
-        {
-            x = _curves[r.Id].Points.Select(p => p.Step),
-            y = _curves[r.Id].Points.Select(p => p.Value),
-            type = "scattergl",
-            mode = "lines",
-            name = r.Name,
-            connectgaps = false,
-        })];
+    private IList<Plotly.Blazor.ITrace> Curves() =>
+        [.. _runs.Where(r => _curves.ContainsKey(r.Id)).Select(r => Plots.Series(r.Name, _curves[r.Id].Points.Select(p => p.Step), _curves[r.Id].Points.Select(p => p.Value)))];
 
-    private object[] Parallel()
+    private IList<Plotly.Blazor.ITrace> Parallel()
     {
-        var dimensions = new List<object>();
+        var dimensions = new List<Dimension>();
         foreach (var key in _paramKeys.Take(12))
         {
             var values = _runs.Select(r => r.Params.GetValueOrDefault(key)).ToList();
             if (values.All(v => v is null || double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
             {
-                dimensions.Add(new { label = key, values = values.Select(v => v is null ? (double?)null : double.Parse(v, CultureInfo.InvariantCulture)) });
+                dimensions.Add(new Dimension { Label = key, Values = [.. values.Select(v => (object?)(v is null ? null : double.Parse(v, CultureInfo.InvariantCulture)))] });
             }
             else
             {
                 // Text params become categories: positions on the axis, labelled with the values.
                 var categories = values.Select(v => v ?? "(none)").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-                dimensions.Add(new
+                dimensions.Add(new Dimension
                 {
-                    label = key,
-                    values = values.Select(v => categories.IndexOf(v ?? "(none)")),
-                    tickvals = Enumerable.Range(0, categories.Count),
-                    ticktext = categories,
+                    Label = key,
+                    Values = [.. values.Select(v => (object)categories.IndexOf(v ?? "(none)"))],
+                    TickVals = [.. Enumerable.Range(0, categories.Count).Cast<object>()],
+                    TickText = [.. categories],
                 });
             }
         }
 
         var metric = _runs.Select(r => _metric is not null && r.Metrics.TryGetValue(_metric, out var m) && double.IsFinite(m.Value) ? (double?)m.Value : null).ToList();
-        dimensions.Add(new { label = _metric ?? "metric", values = metric });
+        dimensions.Add(new Dimension { Label = _metric ?? "metric", Values = [.. metric.Cast<object?>()] });
         return
         [
-            new
+            new ParCoords
             {
-                type = "parcoords",
-                dimensions,
-                line = new { color = metric.Select(v => v ?? double.NaN), colorscale = "Viridis", showscale = true },
+                Dimensions = dimensions,
+                Line = new Plotly.Blazor.Traces.ParCoordsLib.Line { ColorArray = [.. metric.Select(v => (object)(v ?? double.NaN))], ColorScale = "Viridis", ShowScale = true },
             },
         ];
     }
 
-    private object[] Scatter() =>
-    [
-        new
-        {
-            x = _runs.Select(r => Value(r, _scatterX)),
-            y = _runs.Select(r => Value(r, _scatterY)),
-            text = _runs.Select(r => r.Name),
-            type = "scatter",
-            mode = "markers",
-            marker = new { size = 9 },
-        },
-    ];
+    private IList<Plotly.Blazor.ITrace> Scatter() =>
+        [Plots.Points(_runs.Select(r => Value(r, _scatterX)), _runs.Select(r => Value(r, _scatterY)), _runs.Select(r => r.Name))];
 
     private static object? Value(Run run, string? axis)
     {

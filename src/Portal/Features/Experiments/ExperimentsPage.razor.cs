@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using Portal.Components.Shared;
 using Portal.Infrastructure.Experiments;
-using Radzen;
-using Radzen.Blazor;
+using MudBlazor;
 
 namespace Portal.Features.Experiments;
 
@@ -10,9 +9,7 @@ namespace Portal.Features.Experiments;
 public sealed partial class ExperimentsPage : IDisposable
 {
     private readonly LatestLoad _loads = new();
-    private RadzenDataGrid<ExperimentSummary> _grid = default!;
-    private IReadOnlyList<ExperimentSummary>? _page;
-    private int _total;
+    private MudDataGrid<ExperimentSummary>? _grid;
     private string? _search;
 
     [Inject]
@@ -21,17 +18,13 @@ public sealed partial class ExperimentsPage : IDisposable
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
-    private Task LoadAsync(LoadDataArgs args) => _loads.RunAsync(async token =>
+    private async Task<GridData<ExperimentSummary>> LoadAsync(GridState<ExperimentSummary> state, CancellationToken token)
     {
-        var result = await Tracking.SearchExperimentsAsync(_search, args.Skip ?? 0, args.Top ?? 20, includeDeleted: false, token);
-        (_page, _total) = (result.Items, result.Total);
-    });
-
-    private async Task OnSearchInput(ChangeEventArgs e)
-    {
-        _search = e.Value?.ToString();
-        await _grid.FirstPage(forceReload: true);
+        var result = await Tracking.SearchExperimentsAsync(_search, GridSort<ExperimentSummary>.Skip(state), state.PageSize, includeDeleted: false, token);
+        return new GridData<ExperimentSummary> { Items = result.Items, TotalItems = result.Total };
     }
+
+    private Task OnSearchChangedAsync() => _grid.FirstPageAsync();
 
     public void Dispose() => _loads.Dispose();
 }

@@ -1,3 +1,4 @@
+using Portal.Components.Charts;
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -8,6 +9,7 @@ using Portal.Domain.Ports;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Jobs;
 using Portal.Infrastructure.Persistence;
+using MudBlazor;
 using Portal.Security;
 
 namespace Portal.Features.Experiments;
@@ -28,7 +30,7 @@ public sealed partial class RunPage : IDisposable
     private bool _missing;
     private bool _canSubmit;
     private int _tab;
-    private IEnumerable<string> _chartKeys = [];
+    private IReadOnlyCollection<string> _chartKeys = [];
     private IReadOnlyList<RunArtifact> _artifacts = [];
     private string _log = "";
     private string? _rawRefusal;
@@ -64,7 +66,7 @@ public sealed partial class RunPage : IDisposable
     private IEventBus Bus { get; set; } = default!;
 
     [Inject]
-    private Radzen.DialogService Dialogs { get; set; } = default!;
+    private IDialogService Dialogs { get; set; } = default!;
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
@@ -173,29 +175,14 @@ public sealed partial class RunPage : IDisposable
         await RefreshAsync();
     }
 
-    private object[] Trace(string key)
+    private IList<Plotly.Blazor.ITrace> Trace(string key)
     {
         var series = _series.GetValueOrDefault(key);
-        return
-        [
-            new
-            {
-                x = series?.Points.Select(p => p.Step) ?? [],
-                y = series?.Points.Select(p => p.Value) ?? [],
-                type = "scattergl",
-                mode = series?.Points.Count == 1 ? "markers" : "lines",
-                name = key,
-                connectgaps = false,
-            },
-        ];
+        var points = series?.Points ?? [];
+        return [Plots.Series(key, points.Select(p => p.Step), points.Select(p => p.Value), markersOnly: points.Count == 1)];
     }
 
-    private static object ChartLayout(string key) => new
-    {
-        xaxis = new { title = new { text = "step" } },
-        yaxis = new { title = new { text = key } },
-        showlegend = false,
-    };
+    private static Plotly.Blazor.Layout ChartLayout(string key) => Plots.Axes("step", key, legend: false);
 
     private IEnumerable<(string, string)> SystemRows()
     {
@@ -235,7 +222,7 @@ public sealed partial class RunPage : IDisposable
     {
         var paths = _artifacts.Select(a => a.Path).Where(p => p != "job.log").ToList();
         if (await Dialogs.OpenAsync<Features.Models.RegisterModelDialog>("Register a model version",
-                new Dictionary<string, object?> { ["RunId"] = RunId, ["ArtifactPaths"] = paths }, new Radzen.DialogOptions { Width = "560px" }) is string link)
+                new Dictionary<string, object?> { ["RunId"] = RunId, ["ArtifactPaths"] = paths }) is string link)
         {
             Navigation.NavigateTo(link);
         }

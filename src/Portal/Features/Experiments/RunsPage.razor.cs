@@ -3,8 +3,7 @@ using Portal.Components.Shared;
 using Portal.Domain.Experiments;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Experiments;
-using Radzen;
-using Radzen.Blazor;
+using MudBlazor;
 
 namespace Portal.Features.Experiments;
 
@@ -17,8 +16,7 @@ public sealed partial class RunsPage : IDisposable
 {
     private readonly LatestLoad _loads = new();
     private readonly HashSet<string> _selected = new(StringComparer.Ordinal);
-    private RadzenDataGrid<Run> _grid = default!;
-    private IReadOnlyList<Run>? _page;
+    private MudDataGrid<Run>? _grid;
     private int _total;
     private Experiment? _experiment;
     private bool _missing;
@@ -27,12 +25,24 @@ public sealed partial class RunsPage : IDisposable
     private string? _filterError;
     private string? _orderBy;
     private IReadOnlyList<string> _available = [];
-    private IEnumerable<string> _columns = [];
-    private IEnumerable<string> _pinned = [];
+    private IReadOnlyCollection<string> _columns = [];
+    private IReadOnlyCollection<string> _pinned = [];
     private IDisposable? _subscription;
+
+    private long _shownExperiment = -1;
 
     [Parameter]
     public long ExperimentId { get; set; }
+
+    /// <summary>The view is in the address (filter, sort, columns), so it can be shared and survives a reload.</summary>
+    [SupplyParameterFromQuery(Name = "filter")]
+    public string? FilterQuery { get; set; }
+
+    [SupplyParameterFromQuery(Name = "columns")]
+    public string? ColumnsQuery { get; set; }
+
+    [SupplyParameterFromQuery(Name = "pinned")]
+    public string? PinnedQuery { get; set; }
 
     [Inject]
     private TrackingStore Tracking { get; set; } = default!;
@@ -52,6 +62,14 @@ public sealed partial class RunsPage : IDisposable
 
     protected override async Task OnParametersSetAsync()
     {
+        // Changing the address ourselves (a filter, columns) re-sets parameters; only another experiment reloads.
+        if (_shownExperiment == ExperimentId)
+        {
+            return;
+        }
+
+        _shownExperiment = ExperimentId;
+        (_filter, _filterDraft) = (string.IsNullOrWhiteSpace(FilterQuery) ? null : FilterQuery, FilterQuery);
         try
         {
             _experiment = await Tracking.GetExperimentAsync(ExperimentId.ToString(System.Globalization.CultureInfo.InvariantCulture), _loads.Disposed);
@@ -64,33 +82,47 @@ public sealed partial class RunsPage : IDisposable
 
         var columns = await Search.ColumnsAsync([ExperimentId], _loads.Disposed);
         _available = [.. columns.Metrics.Select(k => $"metrics.{k}"), .. columns.Params.Select(k => $"params.{k}"), .. columns.Tags.Select(k => $"tags.{k}")];
-        _columns = [.. columns.Metrics.Take(4).Select(k => $"metrics.{k}"), .. columns.Params.Take(4).Select(k => $"params.{k}")];
-        _pinned = _columns.Take(1).ToList();
+        _columns = ColumnsQuery is { Length: > 0 } chosen
+            ? chosen.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(_available.Contains).ToList()
+            : [.. columns.Metrics.Take(4).Select(k => $"metrics.{k}"), .. columns.Params.Take(4).Select(k => $"params.{k}")];
+        _pinned = PinnedQuery is { } pinned ? pinned.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(_columns.Contains).ToList() : _columns.Take(1).ToList();
         _subscription ??= Bus.Subscribe<IRunEvent>(_ => InvokeAsync(async () =>
         {
             // Live: keep the page the person is looking at current, without jumping pages.
-            if (!_loads.Loading)
+            if (_grid is not null)
             {
-                await _grid.Reload();
+                await _grid.ReloadServerData();
             }
         }), e => e.ExperimentId == ExperimentId, TimeSpan.FromSeconds(1));
     }
 
-    private Task LoadAsync(LoadDataArgs args) => _loads.RunAsync(async token =>
+    private async Task<GridData<Run>> LoadAsync(GridState<Run> state, CancellationToken token)
     {
-        var sort = args.Sorts?.FirstOrDefault(s => s.SortOrder is not null);
-        _orderBy = sort is null ? null : $"{OrderKey(sort.Property ?? "")} {(sort.SortOrder == SortOrder.Descending ? "DESC" : "ASC")}";
+        var (key, descending) = GridSort<Run>.Of(state);
+        _orderBy = key is null ? null : $"{OrderKey(key)} {(descending ? "DESC" : "ASC")}";
         try
         {
-            var page = await Search.SearchAsync(new RunQuery([ExperimentId], _filter, _orderBy, args.Skip ?? 0, args.Top ?? 50, CountTotal: true), token);
-            (_page, _total) = (page.Items, page.Total);
-            _filterError = null;
+            var page = await Search.SearchAsync(new RunQuery([ExperimentId], _filter, _orderBy, GridSort<Run>.Skip(state), state.PageSize, CountTotal: true), token);
+            (_total, _filterError) = (page.Total, null);
+            return new GridData<Run> { Items = page.Items, TotalItems = page.Total };
         }
         catch (TrackingException e)
         {
-            (_page, _total, _filterError) = ([], 0, e.Message);
+            (_total, _filterError) = (0, e.Message);
+            return new GridData<Run> { Items = [], TotalItems = 0 };
         }
-    });
+        finally
+        {
+            await InvokeAsync(StateHasChanged);
+        }
+    }
+
+    private void RememberView() => Navigation.NavigateTo(Navigation.GetUriWithQueryParameters(new Dictionary<string, object?>
+    {
+        ["filter"] = _filter,
+        ["columns"] = string.Join(',', _columns),
+        ["pinned"] = string.Join(',', _pinned),
+    }), replace: true);
 
     private static string OrderKey(string property) => property switch
     {
@@ -104,19 +136,25 @@ public sealed partial class RunsPage : IDisposable
     private async Task ApplyFilterAsync()
     {
         _filter = string.IsNullOrWhiteSpace(_filterDraft) ? null : _filterDraft.Trim();
-        await _grid.FirstPage(forceReload: true);
+        RememberView();
+        await _grid.FirstPageAsync();
     }
 
     private async Task ClearFilterAsync()
     {
         (_filter, _filterDraft) = (null, null);
-        await _grid.FirstPage(forceReload: true);
+        RememberView();
+        await _grid.FirstPageAsync();
     }
 
     private async Task ColumnsChangedAsync()
     {
         _pinned = _pinned.Where(_columns.Contains).ToList();
-        await _grid.Reload();
+        RememberView();
+        if (_grid is not null)
+        {
+            await _grid.ReloadServerData();
+        }
     }
 
     private void Toggle(string runId, bool selected)

@@ -64,33 +64,20 @@ public sealed partial class SweepPage : IDisposable
         await LoadAsync();
     }
 
-    private object[] ObjectiveTrace()
+    private IList<Plotly.Blazor.ITrace> ObjectiveTrace()
     {
         var ordered = _trials.OrderBy(t => t.Run.StartTime).ToList();
-        return
-        [
-            new
-            {
-                x = Enumerable.Range(1, ordered.Count),
-                y = ordered.Select(t => t.Objective),
-                text = ordered.Select(t => t.Run.Name),
-                type = "scatter",
-                mode = "markers",
-                marker = new { size = 10 },
-            },
-        ];
+        return [Plots.Points(Enumerable.Range(1, ordered.Count).Cast<object?>(), ordered.Select(t => (object?)t.Objective), ordered.Select(t => t.Run.Name), size: 10)];
     }
 
-    private object[] ImportanceTrace() =>
-    [
-        new
-        {
-            x = _importance.Select(i => i.Importance),
-            y = _importance.Select(i => i.Param),
-            type = "bar",
-            orientation = "h",
-        },
-    ];
+    private IList<Plotly.Blazor.ITrace> ImportanceTrace() => [Plots.HorizontalBars(null, _importance.Select(i => i.Importance), _importance.Select(i => i.Param))];
+
+    private static Plotly.Blazor.Layout ImportanceLayout()
+    {
+        var layout = Plots.Axes("|correlation| with the objective", legend: false, margin: Plots.Margin(120, 20, 30, 40));
+        layout.XAxis[0].Range = [0, 1];
+        return layout;
+    }
 
     public void Dispose()
     {

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using Portal.Domain.Lineage;
 using Portal.Infrastructure.Lineage;
-using Radzen;
+using MudBlazor;
 
 namespace Portal.Features.Lineage;
 
@@ -11,7 +11,6 @@ public sealed partial class LineagePage
     private static readonly string[] Directions = ["both", "upstream", "downstream"];
     private const int ImpactDepth = LineageGraph.MaxDepth;
 
-    private IEnumerable<string> _suggestions = [];
     private IReadOnlyList<IGrouping<string, LineageNode>> _impact = [];
     private LineageView? _view;
     private string? _search;
@@ -66,7 +65,7 @@ public sealed partial class LineagePage
             .GroupBy(n => Plural(n.Kind)).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
     }
 
-    private async Task SuggestAsync(LoadDataArgs args) => _suggestions = await Graph.SearchAsync(args.Filter ?? "");
+    private async Task<IEnumerable<string>> SuggestAsync(string? text, CancellationToken token) => await Graph.SearchAsync(text ?? "");
 
     private void Go() =>
         Navigation.NavigateTo($"/lineage?artifact={Uri.EscapeDataString(_search?.Trim() ?? "")}&direction={_direction}&depth={_depth}");

@@ -76,12 +76,9 @@ public sealed partial class CompareVersionsPage
 
     private static string Score(ModelEvaluation? e) => e is null ? "–" : $"{e.Metric} {RunFormat.Number(e.Candidate)} on {e.HoldoutDataset}";
 
-    private static object[] Traces(ModelVersion a, ModelVersion b) =>
-    [.. new[] { a, b }.Where(v => v.Evaluation is not null).Select(v => (object)new
-    {
-        type = "bar",
-        name = $"v{v.Version}",
-        x = new[] { "overall" }.Concat(v.Evaluation!.Slices.Select(s => s.Slice)).ToArray(),
-        y = new[] { (double?)v.Evaluation.Candidate }.Concat(v.Evaluation.Slices.Select(s => s.Candidate)).ToArray(),
-    })];
+    private static IList<Plotly.Blazor.ITrace> Traces(ModelVersion a, ModelVersion b) =>
+    [.. new[] { a, b }.Where(v => v.Evaluation is not null).Select(v => (Plotly.Blazor.ITrace)Plots.Bars(
+        $"v{v.Version}",
+        new[] { "overall" }.Concat(v.Evaluation!.Slices.Select(s => s.Slice)),
+        new[] { (double?)v.Evaluation.Candidate }.Concat(v.Evaluation.Slices.Select(s => s.Candidate))))];
 }

@@ -1,19 +1,15 @@
 using Microsoft.AspNetCore.Components;
 using Portal.Infrastructure.Models;
-using Radzen;
-using Radzen.Blazor;
+using MudBlazor;
 
 namespace Portal.Features.Models;
 
 /// <summary>Registered models, paged, sorted and filtered on the server.</summary>
 public sealed partial class ModelsPage
 {
-    private RadzenDataGrid<ModelSummary>? _grid;
+    private MudDataGrid<ModelSummary>? _grid;
 
     // Null until the first load: the grid loads its first page itself only while Data is null.
-    private IReadOnlyList<ModelSummary>? _rows;
-    private int _total;
-    private bool _loading;
     private string? _filter;
 
     [Inject]
@@ -34,11 +30,10 @@ public sealed partial class ModelsPage
         }
     };
 
-    private async Task LoadAsync(LoadDataArgs args)
+    private async Task<GridData<ModelSummary>> LoadAsync(GridState<ModelSummary> state, CancellationToken token)
     {
-        _loading = true;
-        var sort = args.Sorts?.FirstOrDefault();
-        var (rows, total) = await Registry.SearchAsync(new ModelQuery(_filter, sort?.Property, sort?.SortOrder == SortOrder.Descending, args.Skip ?? 0, args.Top ?? 20), CancellationToken.None);
-        (_rows, _total, _loading) = (rows, total, false);
+        var (key, descending) = GridSort<ModelSummary>.Of(state);
+        var (rows, total) = await Registry.SearchAsync(new ModelQuery(_filter, key, descending, GridSort<ModelSummary>.Skip(state), state.PageSize), token);
+        return new GridData<ModelSummary> { Items = rows, TotalItems = total };
     }
 }

@@ -7,7 +7,7 @@ using Portal.Domain.Ports;
 using Portal.Infrastructure.Lineage;
 using Portal.Infrastructure.Models;
 using Portal.Security;
-using Radzen;
+using MudBlazor;
 
 namespace Portal.Features.Models;
 
@@ -44,7 +44,7 @@ public sealed partial class VersionPage : IDisposable
     private IEventBus Bus { get; set; } = default!;
 
     [Inject]
-    private DialogService Dialogs { get; set; } = default!;
+    private IDialogService Dialogs { get; set; } = default!;
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
@@ -87,7 +87,7 @@ public sealed partial class VersionPage : IDisposable
     private async Task EditCardAsync()
     {
         if (await Dialogs.OpenAsync<ModelCardDialog>($"Model card of {_pack!.Version.Label}",
-                new Dictionary<string, object?> { ["Version"] = _pack.Version }, new DialogOptions { Width = "760px" }) is true)
+                new Dictionary<string, object?> { ["Version"] = _pack.Version }) is true)
         {
             _message = "Model card saved.";
             await LoadAsync();
@@ -97,7 +97,7 @@ public sealed partial class VersionPage : IDisposable
     private async Task RequestAsync()
     {
         if (await Dialogs.OpenAsync<RequestApprovalDialog>($"Request approval of {_pack!.Version.Label}",
-                new Dictionary<string, object?> { ["Version"] = _pack.Version, ["Policy"] = _pack.Governance.Policy }, new DialogOptions { Width = "600px" }) is true)
+                new Dictionary<string, object?> { ["Version"] = _pack.Version, ["Policy"] = _pack.Governance.Policy }) is true)
         {
             _message = "Sent for approval; reviewers were notified.";
             await LoadAsync();
@@ -107,7 +107,7 @@ public sealed partial class VersionPage : IDisposable
     private async Task ArchiveAsync()
     {
         if (await Dialogs.OpenAsync<ArchiveDialog>($"Archive {_pack!.Version.Label}",
-                new Dictionary<string, object?> { ["Version"] = _pack.Version }, new DialogOptions { Width = "560px" }) is true)
+                new Dictionary<string, object?> { ["Version"] = _pack.Version }) is true)
         {
             _message = "Archived.";
             await LoadAsync();

@@ -1,3 +1,4 @@
+using MudBlazor;
 using Portal.Domain.Identity;
 
 namespace Portal.Features.Navigation;
@@ -37,33 +38,33 @@ public static class PortalAreas
     private const string Adm = Roles.Admin;
     private const string View = Roles.Viewer;
 
-    public static PortalArea Home { get; } = new("home", "Home", "/", "home", null, Roles.All,
+    public static PortalArea Home { get; } = new("home", "Home", "/", Icons.Material.Filled.Home, null, Roles.All,
         "What needs you: running jobs, pending reviews, alerts.", Built: true);
 
     public static IReadOnlyList<PortalArea> All { get; } =
     [
         Home,
-        new("datasets", "Datasets", "/datasets", "dataset", Policies.Datasets, [DS, RR, Adm, View],
+        new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset, Policies.Datasets, [DS, RR, Adm, View],
             "Versioned data with contracts, validation, profiles and drift checks.", Built: true),
-        new("experiments", "Experiments", "/experiments", "science", Policies.Experiments, [DS, RR, Adm, View],
+        new("experiments", "Experiments", "/experiments", Icons.Material.Filled.Science, Policies.Experiments, [DS, RR, Adm, View],
             "Runs with live metrics, comparison of thousands of runs.", Built: true),
-        new("jobs", "Jobs & Sweeps", "/jobs", "play_circle", Policies.Jobs, [DS, Adm],
+        new("jobs", "Jobs & Sweeps", "/jobs", Icons.Material.Filled.PlayCircle, Policies.Jobs, [DS, Adm],
             "Submit training jobs and hyperparameter sweeps; watch the queue.", Built: true),
-        new("models", "Models", "/models", "model_training", Policies.Models, [DS, RR, Ops, Adm, View],
+        new("models", "Models", "/models", Icons.Material.Filled.ModelTraining, Policies.Models, [DS, RR, Ops, Adm, View],
             "The model registry: versions, model cards, evaluation against the champion.", Built: true),
-        new("reviews", "Reviews", "/reviews", "fact_check", Policies.Reviews, [RR, Adm],
+        new("reviews", "Reviews", "/reviews", Icons.Material.Filled.FactCheck, Policies.Reviews, [RR, Adm],
             "Model versions awaiting your review, with their evidence.", Built: true),
-        new("deployments", "Deployments", "/deployments", "rocket_launch", Policies.Deployments, [Ops, DS, Adm, View],
+        new("deployments", "Deployments", "/deployments", Icons.Material.Filled.RocketLaunch, Policies.Deployments, [Ops, DS, Adm, View],
             "Endpoints, traffic split, canary and rollback, live latency and drift."),
-        new("compute", "Compute & GPU", "/compute", "memory", Policies.Compute, [Ops, DS, Adm],
+        new("compute", "Compute & GPU", "/compute", Icons.Material.Filled.Memory, Policies.Compute, [Ops, DS, Adm],
             "GPU fleet use, per-job attribution, idle capacity."),
-        new("cost", "Cost", "/cost", "payments", Policies.Cost, [Ops, Adm],
+        new("cost", "Cost", "/cost", Icons.Material.Filled.Payments, Policies.Cost, [Ops, Adm],
             "Cost by team, user, model and deployment; budgets and forecast."),
-        new("lineage", "Lineage", "/lineage", "account_tree", Policies.Lineage, [DS, RR, Ops, Adm, View],
+        new("lineage", "Lineage", "/lineage", Icons.Material.Filled.AccountTree, Policies.Lineage, [DS, RR, Ops, Adm, View],
             "Trace any artifact up to its data and down to its deployments.", Built: true),
-        new("audit", "Audit", "/audit", "policy", Policies.Audit, [RR, Adm],
+        new("audit", "Audit", "/audit", Icons.Material.Filled.Policy, Policies.Audit, [RR, Adm],
             "The tamper-evident record of every decision and security event.", Built: true),
-        new("admin", "Admin", "/admin", "admin_panel_settings", Policies.Admin, [Adm],
+        new("admin", "Admin", "/admin", Icons.Material.Filled.AdminPanelSettings, Policies.Admin, [Adm],
             "People and roles; policies, price cards and backends.", Built: true),
     ];
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Portal.Domain.Common;
 using Portal.Domain.Ports;
 using Portal.Security;
-using Radzen;
+using MudBlazor;
 
 namespace Portal.Features.Notifications;
 
@@ -27,7 +27,7 @@ public sealed partial class NotificationCenter : IAsyncDisposable
     private IEventBus Bus { get; set; } = default!;
 
     [Inject]
-    private NotificationService Toasts { get; set; } = default!;
+    private ISnackbar Toasts { get; set; } = default!;
 
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
@@ -66,15 +66,12 @@ public sealed partial class NotificationCenter : IAsyncDisposable
             {
                 foreach (var note in notes)
                 {
-                    Toasts.Notify(new NotificationMessage { Severity = ToRadzen(note.Severity), Summary = note.Summary, Detail = note.Detail, Duration = 8000 });
+                    Toasts.Add($"{note.Summary}: {note.Detail}", ToSeverity(note.Severity));
                 }
             }
             else
             {
-                Toasts.Notify(new NotificationMessage
-                {
-                    Severity = NotificationSeverity.Info, Summary = $"{notes.Count} new notifications", Detail = "Open the bell to read them.", Duration = 8000,
-                });
+                Toasts.Add($"{notes.Count} new notifications: open the bell to read them.", Severity.Info);
             }
 
             StateHasChanged();
@@ -100,12 +97,12 @@ public sealed partial class NotificationCenter : IAsyncDisposable
         _unread = 0;
     }
 
-    private static NotificationSeverity ToRadzen(LiveSeverity severity) => severity switch
+    private static Severity ToSeverity(LiveSeverity severity) => severity switch
     {
-        LiveSeverity.Success => NotificationSeverity.Success,
-        LiveSeverity.Warning => NotificationSeverity.Warning,
-        LiveSeverity.Error => NotificationSeverity.Error,
-        _ => NotificationSeverity.Info,
+        LiveSeverity.Success => Severity.Success,
+        LiveSeverity.Warning => Severity.Warning,
+        LiveSeverity.Error => Severity.Error,
+        _ => Severity.Info,
     };
 
     public ValueTask DisposeAsync()

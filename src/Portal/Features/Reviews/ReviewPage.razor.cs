@@ -8,7 +8,7 @@ using Portal.Features.Models;
 using Portal.Infrastructure.Lineage;
 using Portal.Infrastructure.Models;
 using Portal.Security;
-using Radzen;
+using MudBlazor;
 
 namespace Portal.Features.Reviews;
 
@@ -42,7 +42,7 @@ public sealed partial class ReviewPage : IDisposable
     private IEventBus Bus { get; set; } = default!;
 
     [Inject]
-    private DialogService Dialogs { get; set; } = default!;
+    private IDialogService Dialogs { get; set; } = default!;
 
     [Inject]
     private TimeProvider Time { get; set; } = default!;
@@ -81,7 +81,7 @@ public sealed partial class ReviewPage : IDisposable
     {
         var title = verdict == Verdict.Approve ? "Approve" : "Reject";
         if (await Dialogs.OpenAsync<DecisionDialog>($"{title} {_pack!.Version.Label}",
-                new Dictionary<string, object?> { ["RequestId"] = Id, ["Verdict"] = verdict, ["Label"] = _pack.Version.Label }, new DialogOptions { Width = "600px" }) is true)
+                new Dictionary<string, object?> { ["RequestId"] = Id, ["Verdict"] = verdict, ["Label"] = _pack.Version.Label }) is true)
         {
             await LoadAsync();
             _message = _request!.State switch

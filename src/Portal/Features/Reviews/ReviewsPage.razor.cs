@@ -3,8 +3,7 @@ using Portal.Domain.Common;
 using Portal.Domain.Models;
 using Portal.Domain.Ports;
 using Portal.Infrastructure.Models;
-using Radzen;
-using Radzen.Blazor;
+using MudBlazor;
 
 namespace Portal.Features.Reviews;
 
@@ -14,16 +13,11 @@ public sealed partial class ReviewsPage : IDisposable
     private static readonly IReadOnlyList<(string Text, ApprovalState? Value)> StateChoices =
         [("Open", ApprovalState.Open), ("Approved", ApprovalState.Approved), ("Rejected", ApprovalState.Rejected), ("Expired", ApprovalState.Expired), ("Void", ApprovalState.Void), ("All", null)];
 
-    private RadzenDataGrid<InboxRow>? _grid;
+    private MudDataGrid<InboxRow>? _grid;
     // Null until the first load: the grid loads its first page itself only while Data is null.
-    private IReadOnlyList<InboxRow>? _rows;
-    private int _total;
-    private bool _loading;
     private ApprovalState? _state = ApprovalState.Open;
     private string? _model;
     private IDisposable? _events;
-
-    private static IEnumerable<object> States => StateChoices.Select(c => new { c.Text, c.Value });
 
     [Inject]
     private EvidencePacks Packs { get; set; } = default!;
@@ -42,17 +36,16 @@ public sealed partial class ReviewsPage : IDisposable
         {
             if (_grid is not null)
             {
-                await _grid.Reload();
+                await _grid.ReloadServerData();
             }
         }), e => e is ApprovalRequested or ApprovalDecided, TimeSpan.FromMilliseconds(500));
 
-    private async Task LoadAsync(LoadDataArgs args)
+    private async Task<GridData<InboxRow>> LoadAsync(GridState<InboxRow> state, CancellationToken token)
     {
-        _loading = true;
-        var sort = args.Sorts?.FirstOrDefault();
+        var (key, descending) = GridSort<InboxRow>.Of(state);
         var (rows, total) = await Packs.InboxAsync(
-            new ApprovalQuery(_state, _model, ModelContains: true, sort?.Property, sort?.SortOrder == SortOrder.Descending, args.Skip ?? 0, args.Top ?? 20), CancellationToken.None);
-        (_rows, _total, _loading) = (rows, total, false);
+            new ApprovalQuery(_state, _model, ModelContains: true, key, descending, GridSort<InboxRow>.Skip(state), state.PageSize), token);
+        return new GridData<InboxRow> { Items = rows, TotalItems = total };
     }
 
     public void Dispose() => _events?.Dispose();

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using MudBlazor;
+
+namespace Portal.Components.Shared;
+
+/// <summary>
+/// Names the sort keys of a <see cref="MudDataGrid{T}"/>'s template columns, so a server page can tell which
+/// column was sorted (a template column's own name is a random id). The delegate also sorts in memory when
+/// the key is one of <typeparamref name="T"/>'s properties, for grids that page in the browser.
+/// </summary>
+public static class GridSort<T>
+{
+    private static readonly ConcurrentDictionary<string, Func<T, object?>> Keys = new(StringComparer.Ordinal);
+
+    public static Func<T, object?> By(string key) => Keys.GetOrAdd(key, static k =>
+    {
+        var property = typeof(T).GetProperty(k, BindingFlags.Public | BindingFlags.Instance);
+        return property is null ? static _ => null : item => item is null ? null : property.GetValue(item);
+    });
+
+    /// <summary>The sorted column's key (a property name or a key given to <see cref="By"/>) and direction; null when unsorted.</summary>
+    public static (string? Key, bool Descending) Of(GridState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.SortDefinitions.FirstOrDefault() is not { } sort)
+        {
+            return (null, false);
+        }
+
+        var named = sort.SortFunc is { } f ? Keys.FirstOrDefault(p => ReferenceEquals(p.Value, f)).Key : null;
+        return (named ?? sort.SortBy, sort.Descending);
+    }
+
+    /// <summary>Rows to skip for the state's page.</summary>
+    public static int Skip(GridState<T> state) => state is null ? 0 : state.Page * state.PageSize;
+}
+
+/// <summary>What server-paged grids share.</summary>
+public static class GridExtensions
+{
+    /// <summary>After a filter changed: back to the first page and ask the server again.</summary>
+    public static async Task FirstPageAsync<T>(this MudDataGrid<T>? grid)
+    {
+        if (grid is null)
+        {
+            return;
+        }
+
+        if (grid.CurrentPage != 0)
+        {
+            grid.NavigateTo(Page.First);
+        }
+
+        await grid.ReloadServerData();
+    }
+}
