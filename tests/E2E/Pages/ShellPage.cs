@@ -9,11 +9,12 @@ public sealed class ShellPage(IPage page)
 
     public ILocator Heading => page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Level = 1 });
 
-    public ILocator ThemeLink => page.Locator("#radzen-theme-link");
+    /// <summary>The layout says which theme it was rendered in (light or dark), on the server as well as live.</summary>
+    public ILocator Layout => page.Locator(".portal-layout");
 
     public ILocator NotificationBell => page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { NameRegex = new("^Notifications") });
 
-    public ILocator Toasts => page.Locator(".rz-notification");
+    public ILocator Toasts => page.Locator(".mud-snackbar");
 
     public async Task GotoAsync(string path)
     {
@@ -27,7 +28,7 @@ public sealed class ShellPage(IPage page)
 
     public async Task<IReadOnlyList<string>> NavigationItemsAsync()
     {
-        var texts = await Navigation.Locator(".rz-navigation-item-text").AllInnerTextsAsync();
+        var texts = await Navigation.Locator(".mud-nav-link-text").AllInnerTextsAsync();
         return texts.Select(t => t.Trim()).ToList();
     }
 
@@ -36,8 +37,8 @@ public sealed class ShellPage(IPage page)
 
     public async Task SignOutAsync()
     {
-        await page.Locator(".rz-profile-menu").ClickAsync();
-        await page.GetByText("Sign out").ClickAsync();
+        await page.Locator(".portal-user").ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new PageGetByRoleOptions { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync("**/account/login**");
     }
 }

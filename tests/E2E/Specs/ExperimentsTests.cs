@@ -49,7 +49,7 @@ public class ExperimentsTests(PortalServer portal)
         var runs = page.GetByLabel("Runs", new PageGetByLabelOptions { Exact = true });
         foreach (var run in new[] { name, "gbm-baseline", "gbm-deep-slow" })
         {
-            await runs.Locator("tbody tr").Filter(new() { HasText = run }).Locator(".rz-chkbox-box").ClickAsync();
+            await runs.Locator("tbody tr").Filter(new() { HasText = run }).GetByRole(AriaRole.Checkbox).ClickAsync();
         }
 
         await Screenshots.SaveAsync(page, "runs-table-selection");

@@ -126,7 +126,7 @@ public class ModelsTests(PortalServer portal)
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
 
         await new ShellPage(page).GotoAsync($"/audit?entity=model:{name}");
-        await Assertions.Expect(page.GetByRole(AriaRole.Grid).First).ToContainTextAsync("security.approval-refused");
+        await Assertions.Expect(page.GetByRole(AriaRole.Table).First).ToContainTextAsync("security.approval-refused");
         var state = await api.GetFromJsonAsync<JsonElement>($"/api/v1/approval-requests/{id}");
         Assert.Equal("Open", state.GetProperty("state").GetString());
 

@@ -27,7 +27,7 @@ public class NavigationTests(PortalServer portal)
 
         Assert.Equal(expected, await shell.NavigationItemsAsync());
         Assert.Contains("Welcome", await shell.Heading.InnerTextAsync());
-        await Assertions.Expect(page.Locator(".rz-profile-menu")).ToContainTextAsync(user);
+        await Assertions.Expect(page.Locator(".portal-user")).ToContainTextAsync(user);
         await Screenshots.SaveAsync(page, screenshot);
     }
 
@@ -43,7 +43,7 @@ public class NavigationTests(PortalServer portal)
 
         await page.WaitForURLAsync("**/deployments");
         await Assertions.Expect(shell.Heading).ToHaveTextAsync("Deployments");
-        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("not built yet");
+        await Assertions.Expect(page.Locator("main").GetByRole(AriaRole.Status)).ToContainTextAsync("not built yet");
         await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Deployments");
     }
 }

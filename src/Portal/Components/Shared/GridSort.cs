@@ -13,10 +13,13 @@ public static class GridSort<T>
 {
     private static readonly ConcurrentDictionary<string, Func<T, object?>> Keys = new(StringComparer.Ordinal);
 
+    // The grid may wrap the delegate, so it is asked with this stand-in item, which answers with the key itself.
+    private static readonly T Probe = (T)System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(typeof(T));
+
     public static Func<T, object?> By(string key) => Keys.GetOrAdd(key, static k =>
     {
         var property = typeof(T).GetProperty(k, BindingFlags.Public | BindingFlags.Instance);
-        return property is null ? static _ => null : item => item is null ? null : property.GetValue(item);
+        return item => ReferenceEquals(item, Probe) ? new SortKey(k) : item is null || property is null ? null : property.GetValue(item);
     });
 
     /// <summary>The sorted column's key (a property name or a key given to <see cref="By"/>) and direction; null when unsorted.</summary>
@@ -28,9 +31,11 @@ public static class GridSort<T>
             return (null, false);
         }
 
-        var named = sort.SortFunc is { } f ? Keys.FirstOrDefault(p => ReferenceEquals(p.Value, f)).Key : null;
+        var named = sort.SortFunc?.Invoke(Probe) is SortKey key ? key.Name : null;
         return (named ?? sort.SortBy, sort.Descending);
     }
+
+    private sealed record SortKey(string Name);
 
     /// <summary>Rows to skip for the state's page.</summary>
     public static int Skip(GridState<T> state) => state is null ? 0 : state.Page * state.PageSize;

@@ -107,3 +107,21 @@ window.portal.panZoomStop = function (svg) {
   svg.removeEventListener('pointerup', handlers.onUp);
   delete svg.__panZoom;
 };
+
+// Resolves once Plotly has drawn into the element (Plotly.Blazor queues its calls until plotly.js loads),
+// so a chart can say it is rendered; false after 20 s or if the element went away.
+window.portal.whenPlotted = function (id) {
+  return new Promise(function (resolve) {
+    const started = Date.now();
+    (function check() {
+      const element = document.getElementById(id);
+      if (element && element.classList.contains('js-plotly-plot') && element._fullLayout) {
+        resolve(true);
+      } else if (!element || Date.now() - started > 20000) {
+        resolve(false);
+      } else {
+        setTimeout(check, 50);
+      }
+    })();
+  });
+};
