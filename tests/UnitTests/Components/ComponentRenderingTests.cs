@@ -6,13 +6,23 @@ using Portal.Features.Navigation;
 namespace Portal.UnitTests.Components;
 
 /// <summary>Small shared components rendered with bunit, as a browser would receive them.</summary>
-public sealed class ComponentRenderingTests : BunitContext
+public sealed class ComponentRenderingTests : IAsyncLifetime
 {
+    private readonly BunitContext _bunit = new();
+
     public ComponentRenderingTests()
     {
-        Services.AddMudServices();
-        JSInterop.Mode = JSRuntimeMode.Loose;
+        _bunit.Services.AddMudServices();
+        _bunit.JSInterop.Mode = JSRuntimeMode.Loose;
     }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // MudBlazor's services are only asynchronously disposable.
+    public async Task DisposeAsync() => await _bunit.DisposeAsync();
+
+    private IRenderedComponent<T> Render<T>(Action<ComponentParameterCollectionBuilder<T>> parameters)
+        where T : Microsoft.AspNetCore.Components.IComponent => _bunit.Render(parameters);
 
     [Fact]
     public void NotBuiltYet_SaysPlainlyWhereTheAreaIsPlanned_AndShowsNoData()
