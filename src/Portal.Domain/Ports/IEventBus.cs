@@ -12,8 +12,9 @@ public interface IEventBus
 
     /// <summary>
     /// Subscribes to events of type <typeparamref name="TEvent"/> (and its subtypes) that pass
-    /// <paramref name="filter"/>. With a <paramref name="coalesce"/> window, events arriving within it are
-    /// delivered together once it ends, so a burst becomes one update. Dispose to stop.
+    /// <paramref name="filter"/>. With a <paramref name="coalesce"/> window, the first event after a quiet
+    /// spell is delivered at once and events arriving within the window after a delivery go out together when
+    /// it closes, so a burst becomes a few updates without delaying a lone one. Dispose to stop.
     /// </summary>
     IDisposable Subscribe<TEvent>(
         Func<IReadOnlyList<TEvent>, Task> handler,

@@ -111,14 +111,18 @@ public sealed partial class InProcessEventBus(ILogger<InProcessEventBus> logger)
         {
             var reader = _queue.Reader;
             var batch = new List<IDomainEvent>();
+            var sinceDelivery = System.Diagnostics.Stopwatch.StartNew();
+            var delivered = false;
             try
             {
                 while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
                 {
-                    if (_coalesce > TimeSpan.Zero)
+                    // The first event after a quiet spell goes out at once; during a burst, what arrives within a
+                    // window of the last delivery waits for the window to close and goes out together.
+                    var wait = _coalesce - sinceDelivery.Elapsed;
+                    if (delivered && wait > TimeSpan.Zero)
                     {
-                        // The first event of a burst opens the window; everything until it closes goes out together.
-                        await Task.Delay(_coalesce, _stop.Token).ConfigureAwait(false);
+                        await Task.Delay(wait, _stop.Token).ConfigureAwait(false);
                     }
 
                     while (reader.TryRead(out var next))
@@ -135,6 +139,8 @@ public sealed partial class InProcessEventBus(ILogger<InProcessEventBus> logger)
                         _bus.LogHandlerFailed(ex);
                     }
 
+                    sinceDelivery.Restart();
+                    delivered = true;
                     batch = [];
                 }
             }

@@ -35,15 +35,25 @@ internal static class DatasetResponses
         status = report.Status == ValidationStatus.Passed ? "passed" : "failed",
         failures = report.Failures.Select(f => new
         {
-            column = f.Column, rule = f.Rule, detail = f.Detail, count = f.Count,
-            severity = f.Severity == Severity.Error ? "error" : "warning", examples = sensitive.Contains(f.Column) ? PersonalData.MaskExamples(f.Examples) : f.Examples,
+            column = f.Column,
+            rule = f.Rule,
+            detail = f.Detail,
+            count = f.Count,
+            severity = f.Severity == Severity.Error ? "error" : "warning",
+            examples = sensitive.Contains(f.Column) ? PersonalData.MaskExamples(f.Examples) : f.Examples,
         }),
         contractVersion = report.ContractVersion,
         comparedToVersion = report.ComparedToVersion,
         drift = report.Drift.Select(d => new
         {
-            column = d.Column, psi = d.Psi, ksStatistic = d.KsStatistic, ksPValue = d.KsPValue,
-            chiSquare = d.ChiSquare, chiSquarePValue = d.ChiSquarePValue, outOfRangeShare = d.OutOfRangeShare, verdict = d.Verdict,
+            column = d.Column,
+            psi = d.Psi,
+            ksStatistic = d.KsStatistic,
+            ksPValue = d.KsPValue,
+            chiSquare = d.ChiSquare,
+            chiSquarePValue = d.ChiSquarePValue,
+            outOfRangeShare = d.OutOfRangeShare,
+            verdict = d.Verdict,
         }),
         correlationChanges = report.CorrelationChanges.Select(c => new { a = c.A, b = c.B, before = c.Before, after = c.After }),
     };
@@ -57,17 +67,28 @@ internal static class DatasetResponses
         contract = d.Contract is { } c ? Contract(c) : null,
         versions = d.Versions.OrderBy(v => v.Number).Select(v => new
         {
-            version = v.Number, hash = v.ContentHash, rows = v.Rows, columns = v.ColumnCount, createdAt = v.CreatedAt, createdBy = v.CreatedBy,
+            version = v.Number,
+            hash = v.ContentHash,
+            rows = v.Rows,
+            columns = v.ColumnCount,
+            createdAt = v.CreatedAt,
+            createdBy = v.CreatedBy,
             validation = new { status = v.Status == ValidationStatus.Passed ? "passed" : "failed" },
-            description = v.Description, tags = v.Tags,
+            description = v.Description,
+            tags = v.Tags,
         }),
     };
 
     public static object Summary(DatasetSummary s) => new
     {
-        name = s.Name, description = s.Description, versions = s.Versions, latestVersion = s.LatestVersion,
+        name = s.Name,
+        description = s.Description,
+        versions = s.Versions,
+        latestVersion = s.LatestVersion,
         latestStatus = s.LatestStatus is { } status ? (status == ValidationStatus.Passed ? "passed" : "failed") : null,
-        latestRows = s.LatestRows, updatedAt = s.UpdatedAt, createdBy = s.CreatedBy,
+        latestRows = s.LatestRows,
+        updatedAt = s.UpdatedAt,
+        createdBy = s.CreatedBy,
     };
 
     public static object Contract(DataContract c) => new
@@ -75,8 +96,14 @@ internal static class DatasetResponses
         version = c.Version,
         columns = c.Columns.Select(col => new
         {
-            name = col.Name, type = col.Type.Name(), nullable = col.Nullable, min = col.Min, max = col.Max,
-            allowed = col.Allowed, unique = col.Unique, sensitive = col.Sensitive,
+            name = col.Name,
+            type = col.Type.Name(),
+            nullable = col.Nullable,
+            min = col.Min,
+            max = col.Max,
+            allowed = col.Allowed,
+            unique = col.Unique,
+            sensitive = col.Sensitive,
         }),
         breakingChanges = c.BreakingChanges,
         createdAt = c.CreatedAt,
@@ -101,8 +128,13 @@ internal static class DatasetResponses
             std = sensitive ? null : c.Std,
             quantiles = sensitive || c.Quantiles is null ? null : new
             {
-                p1 = Show(c.Quantile(0.01)), p5 = Show(c.Quantile(0.05)), p25 = Show(c.Quantile(0.25)), p50 = Show(c.Quantile(0.5)),
-                p75 = Show(c.Quantile(0.75)), p95 = Show(c.Quantile(0.95)), p99 = Show(c.Quantile(0.99)),
+                p1 = Show(c.Quantile(0.01)),
+                p5 = Show(c.Quantile(0.05)),
+                p25 = Show(c.Quantile(0.25)),
+                p50 = Show(c.Quantile(0.5)),
+                p75 = Show(c.Quantile(0.75)),
+                p95 = Show(c.Quantile(0.95)),
+                p99 = Show(c.Quantile(0.99)),
             },
             topValues = sensitive ? [] : c.TopValues.Take(20).Select(t => (object)new { value = t.Value, count = t.Count }).ToArray(),
             histogram = !sensitive && c.Histogram is { } h ? new { edges = h.Edges.Select(e => Show(e)), counts = h.Counts } : null,

@@ -49,7 +49,11 @@ internal static class UsersApi
 
         var errors = await directory.CreateAsync(user.ToActor(), new NewUser
         {
-            Email = body.Email, Password = body.Password, Roles = body.Roles ?? [], DisplayName = body.DisplayName, Team = body.Team,
+            Email = body.Email,
+            Password = body.Password,
+            Roles = body.Roles ?? [],
+            DisplayName = body.DisplayName,
+            Team = body.Team,
         }, cancellationToken);
         if (!errors.IsEmpty)
         {

@@ -65,6 +65,23 @@ public class EventBusTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Coalescing_DeliversALoneEventAtOnce_NotAfterTheWindow()
+    {
+        var arrived = new TaskCompletionSource<IReadOnlyList<Ping>>();
+        // A window far longer than any scheduling delay here: if the event waited for it, the wait below fails.
+        using var _ = _bus.Subscribe<Ping>(batch =>
+        {
+            arrived.TrySetResult(batch);
+            return Task.CompletedTask;
+        }, coalesce: TimeSpan.FromMinutes(5));
+
+        _bus.Publish(new Ping(1));
+
+        var batch = await arrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(1, Assert.Single(batch).N);
+    }
+
+    [Fact]
     public async Task Filter_AndType_SelectWhatASubscriberGets()
     {
         var got = new List<IDomainEvent>();

@@ -14,12 +14,13 @@ public sealed class LatestLoad : IDisposable
     /// <summary>Cancelled when the page goes away; for other work the page does.</summary>
     public CancellationToken Disposed => _disposed.Token;
 
-    public async Task RunAsync(Func<CancellationToken, Task> load)
+    /// <summary>Runs <paramref name="load"/>, cancelling the previous one; <paramref name="also"/> cancels it too.</summary>
+    public async Task RunAsync(Func<CancellationToken, Task> load, CancellationToken also = default)
     {
         ArgumentNullException.ThrowIfNull(load);
         _current?.Cancel();
         _current?.Dispose();
-        _current = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
+        _current = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token, also);
         var token = _current.Token;
         Loading = true;
         try

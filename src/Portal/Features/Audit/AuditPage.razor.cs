@@ -2,14 +2,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Components;
 using Portal.Components.Shared;
 using Portal.Domain.Audit;
-using Portal.Domain.Ports;
 using Portal.Infrastructure.Audit;
 using MudBlazor;
 
 namespace Portal.Features.Audit;
 
 /// <summary>The audit trail, filtered and paged on the server; new entries are announced live.</summary>
-public sealed partial class AuditPage : IDisposable
+public sealed partial class AuditPage
 {
     private static readonly KindOption[] Kinds =
     [
@@ -23,8 +22,6 @@ public sealed partial class AuditPage : IDisposable
         new("Policies", "policy."),
     ];
 
-    private readonly LatestLoad _loads = new();
-
     /// <summary>The CSV export of what the filters show (all pages).</summary>
     private string ExportLink => "/api/v1/audit/export.csv" + QueryString.Create(new Dictionary<string, string?>
     {
@@ -36,7 +33,6 @@ public sealed partial class AuditPage : IDisposable
     }.Where(p => p.Value is not null)).ToUriComponent();
     private MudDataGrid<AuditEntry>? _grid;
     // Null until the first load: the grid loads its first page itself only while Data is null.
-    private IDisposable? _subscription;
     private int _total;
     private int _newEntries;
     private bool _verifying;
@@ -51,9 +47,6 @@ public sealed partial class AuditPage : IDisposable
     [Inject]
     private AuditTrail Trail { get; set; } = default!;
 
-    [Inject]
-    private IEventBus Bus { get; set; } = default!;
-
     /// <summary>Pre-selects a kind, e.g. <c>?action=security.</c> from the Home page.</summary>
     [SupplyParameterFromQuery(Name = "action")]
     private string? ActionFromQuery { get; set; }
@@ -65,18 +58,11 @@ public sealed partial class AuditPage : IDisposable
     {
         _action = Kinds.Any(k => k.Prefix == ActionFromQuery) ? ActionFromQuery : null;
         _entity = EntityFromQuery;
-    }
-
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (firstRender)
+        Live<AuditEntryRecorded>(batch =>
         {
-            _subscription = Bus.Subscribe<AuditEntryRecorded>(batch => InvokeAsync(() =>
-            {
-                _newEntries += batch.Count;
-                StateHasChanged();
-            }), coalesce: TimeSpan.FromSeconds(1));
-        }
+            _newEntries += batch.Count;
+            return Task.CompletedTask;
+        }, coalesce: TimeSpan.FromSeconds(1));
     }
 
     private async Task<GridData<AuditEntry>> LoadAsync(GridState<AuditEntry> state, CancellationToken token)
@@ -98,7 +84,7 @@ public sealed partial class AuditPage : IDisposable
         _verifying = true;
         try
         {
-            _verification = await Trail.VerifyAsync(_loads.Disposed);
+            _verification = await Trail.VerifyAsync(Showing);
         }
         finally
         {
@@ -107,12 +93,6 @@ public sealed partial class AuditPage : IDisposable
     }
 
     private static DateTime? Utc(DateTime? value) => value is { } v ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : null;
-
-    public void Dispose()
-    {
-        _subscription?.Dispose();
-        _loads.Dispose();
-    }
 
     private sealed record KindOption(string Text, string Prefix);
 }

@@ -39,15 +39,15 @@ public sealed partial class ContractEditorPage
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
-    protected override async Task OnParametersSetAsync()
+    protected override Task OnParametersSetAsync() => LoadAsync(async cancel =>
     {
-        var dataset = await Catalog.FindAsync(Name);
+        var dataset = await Catalog.FindAsync(Name, cancel);
         _current = dataset?.Contract;
         _rows = _current is not null
             ? _current.Columns.Select(ColumnEdit.From).ToList()
             // No contract yet: start from the latest version's columns.
             : dataset?.Latest?.Schema.Select(c => new ColumnEdit { Name = c.Name, Type = c.Type.Name(), Nullable = c.Nullable }).ToList() ?? [new ColumnEdit()];
-    }
+    });
 
     private async Task SaveAsync()
     {
@@ -107,8 +107,14 @@ public sealed partial class ContractEditorPage
 
         public static ColumnEdit From(ContractColumn c) => new()
         {
-            Name = c.Name, Type = c.Type.Name(), Nullable = c.Nullable, Min = c.Min, Max = c.Max,
-            Allowed = c.Allowed is null ? null : string.Join(", ", c.Allowed), Unique = c.Unique, Sensitive = c.Sensitive,
+            Name = c.Name,
+            Type = c.Type.Name(),
+            Nullable = c.Nullable,
+            Min = c.Min,
+            Max = c.Max,
+            Allowed = c.Allowed is null ? null : string.Join(", ", c.Allowed),
+            Unique = c.Unique,
+            Sensitive = c.Sensitive,
         };
 
         public ContractColumn ToColumn() => new(

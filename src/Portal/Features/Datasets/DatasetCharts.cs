@@ -88,8 +88,14 @@ internal static class DatasetCharts
         double R(string a, string b) => a == b ? 1 : profile.Correlations.FirstOrDefault(c => (c.A == a && c.B == b) || (c.A == b && c.B == a))?.R ?? 0;
         var heat = new HeatMap
         {
-            X = [.. names], Y = [.. names], Z = [.. names.Select(a => (object)names.Select(b => Math.Round(R(a, b), 3)).ToArray())],
-            ZMin = -1, ZMax = 1, ColorScale = "RdBu", ReverseScale = true, HoverTemplate = "%{y} × %{x}: %{z}<extra></extra>",
+            X = [.. names],
+            Y = [.. names],
+            Z = [.. names.Select(a => (object)names.Select(b => Math.Round(R(a, b), 3)).ToArray())],
+            ZMin = -1,
+            ZMax = 1,
+            ColorScale = "RdBu",
+            ReverseScale = true,
+            HoverTemplate = "%{y} × %{x}: %{z}<extra></extra>",
         };
         var layout = Plots.Axes(legend: false, margin: Plots.Margin(110, 20, 10, 90));
         layout.YAxis[0].AutoRange = Plotly.Blazor.LayoutLib.YAxisLib.AutoRangeEnum.Reversed;

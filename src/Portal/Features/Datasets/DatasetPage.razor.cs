@@ -1,19 +1,17 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Portal.Domain.Datasets;
-using Portal.Domain.Ports;
 using Portal.Infrastructure.Datasets;
 using Portal.Security;
 
 namespace Portal.Features.Datasets;
 
 /// <summary>A dataset: its versions (newest first, live as new ones arrive) and its contract with history.</summary>
-public sealed partial class DatasetPage : IDisposable
+public sealed partial class DatasetPage
 {
     private Dataset? _dataset;
     private IReadOnlyList<DatasetVersion> _versions = [];
     private IReadOnlyList<int> _numbers = [];
-    private IDisposable? _subscription;
     private bool _loaded;
     private bool _canEdit;
     private int _compareA;
@@ -27,35 +25,26 @@ public sealed partial class DatasetPage : IDisposable
     private DatasetCatalog Catalog { get; set; } = default!;
 
     [Inject]
-    private IEventBus Bus { get; set; } = default!;
-
-    [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
+    protected override string RouteKey => Name;
+
+    protected override void OnInitialized() => Live<DatasetVersionRegistered>(ReloadAsync, e => e.Dataset == Name);
+
+    protected override void ResetState() => (_dataset, _versions, _numbers, _loaded, _compareA, _compareB) = (null, [], [], false, 0, 0);
+
     protected override async Task OnParametersSetAsync()
     {
         _canEdit = Dataset.CanEdit((await AuthenticationState).User.ToActor());
-        await LoadAsync();
+        await ReloadAsync();
     }
 
-    protected override void OnAfterRender(bool firstRender)
+    private Task ReloadAsync() => LoadAsync(async cancel =>
     {
-        if (firstRender)
-        {
-            _subscription = Bus.Subscribe<DatasetVersionRegistered>(_ => InvokeAsync(async () =>
-            {
-                await LoadAsync();
-                StateHasChanged();
-            }), e => e.Dataset == Name, TimeSpan.FromMilliseconds(500));
-        }
-    }
-
-    private async Task LoadAsync()
-    {
-        _dataset = await Catalog.FindAsync(Name);
+        _dataset = await Catalog.FindAsync(Name, cancel);
         _loaded = true;
         _versions = _dataset?.Versions.OrderByDescending(v => v.Number).ToList() ?? [];
         _numbers = _versions.Select(v => v.Number).ToList();
@@ -63,7 +52,5 @@ public sealed partial class DatasetPage : IDisposable
         {
             (_compareA, _compareB) = (_numbers[1], _numbers[0]);
         }
-    }
-
-    public void Dispose() => _subscription?.Dispose();
+    });
 }

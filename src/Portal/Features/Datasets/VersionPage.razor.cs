@@ -41,12 +41,12 @@ public sealed partial class VersionPage
         var actor = (await AuthenticationState).User.ToActor();
         _canEdit = Dataset.CanEdit(actor);
         _mayReadRaw = PersonalData.MayReadRaw(actor);
-        await LoadAsync();
+        await ReloadAsync();
     }
 
-    private async Task LoadAsync()
+    private Task ReloadAsync() => LoadAsync(async cancel =>
     {
-        var found = await Catalog.FindVersionAsync(Name, Number);
+        var found = await Catalog.FindVersionAsync(Name, Number, cancel);
         _loaded = true;
         (_dataset, _version) = found is { } f ? (f.Dataset, f.Version) : (null, null);
         if (_version is null)
@@ -56,6 +56,10 @@ public sealed partial class VersionPage
 
         // Marked sensitive in the contract or flagged as personal data: masked everywhere on this page.
         _sensitive = PersonalData.SensitiveColumns(_dataset!, _version);
-        _lineage = await Lineage.WalkAsync(ArtifactRef.Dataset(Name, Number), LineageDirection.Both, 3);
-    }
+        _lineage = await Lineage.WalkAsync(ArtifactRef.Dataset(Name, Number), LineageDirection.Both, 3, cancel);
+    });
+
+    protected override string RouteKey => $"{Name}:{Number}";
+
+    protected override void ResetState() => (_dataset, _version, _lineage, _loaded) = (null, null, null, false);
 }

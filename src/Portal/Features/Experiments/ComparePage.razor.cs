@@ -12,12 +12,11 @@ namespace Portal.Features.Experiments;
 /// 2 to 200 runs side by side: overlaid curves of one metric (downsampled per run, refined on zoom),
 /// parallel coordinates of params against the metric, a scatter of any two values, and a diff table.
 /// </summary>
-public sealed partial class ComparePage : IDisposable
+public sealed partial class ComparePage
 {
     public const int MaxRuns = 200;
     public const int MaxPointsPerSeries = 1000;
     private const int MaxDiffColumns = 30;
-    private readonly CancellationTokenSource _disposed = new();
     private readonly Dictionary<string, Series> _curves = new(StringComparer.Ordinal);
     private IReadOnlyList<Run> _runs = [];
     private IReadOnlyList<string> _metricKeys = [];
@@ -38,7 +37,15 @@ public sealed partial class ComparePage : IDisposable
     [Inject]
     private MetricSeries Series { get; set; } = default!;
 
-    protected override async Task OnParametersSetAsync()
+    protected override string RouteKey => RunIds ?? "";
+
+    protected override void ResetState()
+    {
+        _curves.Clear();
+        (_metric, _scatterX, _scatterY) = (null, null, null);
+    }
+
+    protected override Task OnParametersSetAsync() => LoadAsync(async cancel =>
     {
         var ids = (RunIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
         if (ids.Count is < 2 or > MaxRuns)
@@ -47,7 +54,7 @@ public sealed partial class ComparePage : IDisposable
             return;
         }
 
-        _runs = await Tracking.GetRunsAsync(ids, _disposed.Token);
+        _runs = await Tracking.GetRunsAsync(ids, cancel);
         if (_runs.Count < 2)
         {
             _problem = "Fewer than two of these runs exist.";
@@ -62,7 +69,7 @@ public sealed partial class ComparePage : IDisposable
         _scatterX ??= _paramKeys.Count > 0 ? $"params.{_paramKeys[0]}" : _axes.FirstOrDefault();
         _scatterY ??= _metric is null ? _axes.LastOrDefault() : $"metrics.{_metric}";
         await LoadCurvesAsync(null, null);
-    }
+    });
 
     private async Task MetricChangedAsync() => await LoadCurvesAsync(null, null);
 
@@ -82,7 +89,7 @@ public sealed partial class ComparePage : IDisposable
 
         foreach (var run in _runs.Where(r => r.Metrics.ContainsKey(_metric!)))
         {
-            _curves[run.Id] = await Series.ReadAsync(run.Id, _metric, from, to, MaxPointsPerSeries, _disposed.Token);
+            _curves[run.Id] = await Series.ReadAsync(run.Id, _metric, from, to, MaxPointsPerSeries, Showing);
         }
     }
 
@@ -165,10 +172,4 @@ public sealed partial class ComparePage : IDisposable
     }
 
     private sealed record DiffRow(string Key, IReadOnlyList<string> Values, bool Differs);
-
-    public void Dispose()
-    {
-        _disposed.Cancel();
-        _disposed.Dispose();
-    }
 }

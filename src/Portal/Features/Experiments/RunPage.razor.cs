@@ -9,6 +9,7 @@ using Portal.Domain.Ports;
 using Portal.Infrastructure.Experiments;
 using Portal.Infrastructure.Jobs;
 using Portal.Infrastructure.Persistence;
+using Microsoft.JSInterop;
 using MudBlazor;
 using Portal.Security;
 
@@ -18,15 +19,17 @@ namespace Portal.Features.Experiments;
 /// One run: metric charts and the log tail stream while it runs (events coalesced to two updates a
 /// second), params, tags, artifacts with download, inputs and system facts.
 /// </summary>
-public sealed partial class RunPage : IDisposable
+public sealed partial class RunPage
 {
     private const int LogKeptChars = 200_000;
-    private readonly CancellationTokenSource _disposed = new();
+    private const int LogsTab = 2;
     private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (double? From, double? To)> _zoom = new(StringComparer.Ordinal);
     private Run? _run;
     private Job? _job;
     private string? _experimentName;
+    private string? _parentName;
+    private ElementReference _logView;
     private bool _missing;
     private bool _canSubmit;
     private int _tab;
@@ -38,8 +41,6 @@ public sealed partial class RunPage : IDisposable
     private long _logOffset;
     private long _logDropped;
     private string? _message;
-    private IDisposable? _runEvents;
-    private IDisposable? _logEvents;
 
     [Parameter]
     public string RunId { get; set; } = "";
@@ -63,58 +64,75 @@ public sealed partial class RunPage : IDisposable
     private IWorkspaceBackend Backend { get; set; } = default!;
 
     [Inject]
-    private IEventBus Bus { get; set; } = default!;
-
-    [Inject]
     private IDialogService Dialogs { get; set; } = default!;
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
+    [Inject]
+    private IJSRuntime JS { get; set; } = default!;
+
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
-    protected override async Task OnParametersSetAsync()
+    protected override string RouteKey => RunId;
+
+    protected override void OnInitialized()
+    {
+        Live<IRunEvent>(RefreshAsync, e => e.RunId == RunId);
+        Live<JobLogGrew>(ReadLogAsync, e => e.RunId == RunId);
+    }
+
+    protected override void ResetState()
+    {
+        // Another run (the parent-run link): nothing of this one's charts, zoom or log carries over.
+        _series.Clear();
+        _zoom.Clear();
+        (_run, _job, _experimentName, _parentName, _missing, _message, _rawRefusal) = (null, null, null, null, false, null, null);
+        (_chartKeys, _artifacts, _log, _logOffset, _logDropped, _tab) = ([], [], "", 0, 0, 0);
+    }
+
+    protected override Task OnParametersSetAsync() => LoadAsync(async cancel =>
     {
         _canSubmit = JobService.CanSubmit((await AuthenticationState).User.ToActor());
-        _run = await Tracking.FindRunAsync(RunId, _disposed.Token);
+        _run = await Tracking.FindRunAsync(RunId, cancel);
         if (_run is null)
         {
             _missing = true;
             return;
         }
 
-        _experimentName = (await Tracking.GetExperimentAsync(_run.ExperimentId.ToString(CultureInfo.InvariantCulture), _disposed.Token)).Name;
+        _experimentName = (await Tracking.GetExperimentAsync(_run.ExperimentId.ToString(CultureInfo.InvariantCulture), cancel)).Name;
+        _parentName = _run.ParentRunId is { } parent ? (await Tracking.FindRunAsync(parent, cancel))?.Name : null;
         // The server refuses the files and log of a run made from personal data to those who may not read it; the page says so.
         var actor = _actor = (await AuthenticationState).User.ToActor();
-        var sensitive = Portal.Domain.Datasets.PersonalData.MayReadRaw(actor) ? [] : await Datasets.SensitiveAmongAsync(_run.Inputs, _disposed.Token);
+        var sensitive = Portal.Domain.Datasets.PersonalData.MayReadRaw(actor) ? [] : await Datasets.SensitiveAmongAsync(_run.Inputs, cancel);
         _rawRefusal = sensitive.Count == 0 ? null
             : Portal.Domain.Datasets.PersonalData.Refusal($"This run read {string.Join(", ", sensitive.Select(x => x.Reference))}, which",
                 sensitive.SelectMany(x => x.Columns).Distinct(StringComparer.Ordinal)) + " Its log and files may hold those values, so they are not shown to you.";
         _chartKeys = [.. _run.Metrics.Keys.Order(StringComparer.Ordinal).Take(6)];
         await RefreshAsync();
-        _runEvents ??= Bus.Subscribe<IRunEvent>(_ => InvokeAsync(async () =>
+    });
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (_tab == LogsTab && _job is not null && _rawRefusal is null)
         {
-            await RefreshAsync();
-            StateHasChanged();
-        }), e => e.RunId == RunId, TimeSpan.FromMilliseconds(500));
-        _logEvents ??= Bus.Subscribe<JobLogGrew>(_ => InvokeAsync(async () =>
-        {
-            await ReadLogAsync();
-            StateHasChanged();
-        }), e => e.RunId == RunId, TimeSpan.FromMilliseconds(500));
+            // Keeps the newest output in view unless the reader scrolled up to read something.
+            await JS.InvokeVoidAsync("portal.followLog", _logView);
+        }
     }
 
     private async Task RefreshAsync()
     {
-        _run = await Tracking.FindRunAsync(RunId, _disposed.Token) ?? _run;
-        _job = await Jobs.FindByRunAsync(RunId, _disposed.Token);
+        _run = await Tracking.FindRunAsync(RunId, Showing) ?? _run;
+        _job = await Jobs.FindByRunAsync(RunId, Showing);
         if (_run is not null && !_chartKeys.Any() && _run.Metrics.Count > 0)
         {
             _chartKeys = [.. _run.Metrics.Keys.Order(StringComparer.Ordinal).Take(6)];
         }
 
-        _artifacts = await Artifacts.ListAsync(RunId, null, _disposed.Token);
+        _artifacts = await Artifacts.ListAsync(RunId, null, Showing);
         await ReloadChartsAsync();
         await ReadLogAsync();
     }
@@ -124,7 +142,7 @@ public sealed partial class RunPage : IDisposable
         foreach (var key in _chartKeys)
         {
             var (from, to) = _zoom.GetValueOrDefault(key);
-            _series[key] = await Series.ReadAsync(RunId, key, from is null ? null : (long)Math.Floor(from.Value), to is null ? null : (long)Math.Ceiling(to.Value), MetricSeries.DefaultMaxPoints, _disposed.Token);
+            _series[key] = await Series.ReadAsync(RunId, key, from is null ? null : (long)Math.Floor(from.Value), to is null ? null : (long)Math.Ceiling(to.Value), MetricSeries.DefaultMaxPoints, Showing);
         }
     }
 
@@ -132,7 +150,7 @@ public sealed partial class RunPage : IDisposable
     {
         _zoom[key] = range;
         var (from, to) = range;
-        _series[key] = await Series.ReadAsync(RunId, key, from is null ? null : (long)Math.Floor(from.Value), to is null ? null : (long)Math.Ceiling(to.Value), MetricSeries.DefaultMaxPoints, _disposed.Token);
+        _series[key] = await Series.ReadAsync(RunId, key, from is null ? null : (long)Math.Floor(from.Value), to is null ? null : (long)Math.Ceiling(to.Value), MetricSeries.DefaultMaxPoints, Showing);
         StateHasChanged();
     }
 
@@ -146,7 +164,7 @@ public sealed partial class RunPage : IDisposable
         // Read what is new since the last read; keep the tail on screen.
         for (var i = 0; i < 8; i++)
         {
-            var chunk = await Backend.ReadLogAsync(_job.Id, _logOffset, 256 * 1024, _disposed.Token);
+            var chunk = await Backend.ReadLogAsync(_job.Id, _logOffset, 256 * 1024, Showing);
             _logDropped = chunk.DroppedBytes;
             if (chunk.NextOffset == _logOffset)
             {
@@ -170,7 +188,7 @@ public sealed partial class RunPage : IDisposable
             return;
         }
 
-        var (_, message) = await Jobs.CancelAsync(_job.Id, (await AuthenticationState).User.ToActor(), _disposed.Token);
+        var (_, message) = await Jobs.CancelAsync(_job.Id, (await AuthenticationState).User.ToActor(), Showing);
         _message = message;
         await RefreshAsync();
     }
@@ -208,14 +226,6 @@ public sealed partial class RunPage : IDisposable
 
         // Local CPU jobs have no GPU; GPU-seconds come from GPU telemetry when a run's host reports it.
         yield return ("GPU-seconds", _run.Metrics.TryGetValue("system.gpu_seconds", out var gpu) ? RunFormat.Number(gpu.Value) : "not measured (no GPU telemetry for this run)");
-    }
-
-    public void Dispose()
-    {
-        _runEvents?.Dispose();
-        _logEvents?.Dispose();
-        _disposed.Cancel();
-        _disposed.Dispose();
     }
 
     private async Task RegisterModelAsync()

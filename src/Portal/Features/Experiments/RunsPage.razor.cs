@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Portal.Components.Shared;
 using Portal.Domain.Experiments;
-using Portal.Domain.Ports;
 using Portal.Infrastructure.Experiments;
 using MudBlazor;
 
@@ -12,9 +11,8 @@ namespace Portal.Features.Experiments;
 /// a column chooser with pinned columns, selection for compare and CSV export. New and finished runs
 /// appear live.
 /// </summary>
-public sealed partial class RunsPage : IDisposable
+public sealed partial class RunsPage
 {
-    private readonly LatestLoad _loads = new();
     private readonly HashSet<string> _selected = new(StringComparer.Ordinal);
     private MudDataGrid<Run>? _grid;
     private int _total;
@@ -27,7 +25,6 @@ public sealed partial class RunsPage : IDisposable
     private IReadOnlyList<string> _available = [];
     private IReadOnlyCollection<string> _columns = [];
     private IReadOnlyCollection<string> _pinned = [];
-    private IDisposable? _subscription;
 
     private long _shownExperiment = -1;
 
@@ -51,14 +48,23 @@ public sealed partial class RunsPage : IDisposable
     private RunSearch Search { get; set; } = default!;
 
     [Inject]
-    private IEventBus Bus { get; set; } = default!;
-
-    [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
     private IEnumerable<string> OrderedColumns => _columns.OrderBy(c => !_pinned.Contains(c));
 
     private string ExportUrl => $"/api/v1/experiments/{ExperimentId}/runs.csv?filter={Uri.EscapeDataString(_filter ?? "")}&orderBy={Uri.EscapeDataString(_orderBy ?? "")}&columns={Uri.EscapeDataString(string.Join(',', _columns))}";
+
+    protected override string RouteKey => ExperimentId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    // Live: keep the page the person is looking at current, without jumping pages.
+    protected override void OnInitialized() =>
+        Live<IRunEvent>(() => _grid?.ReloadServerData() ?? Task.CompletedTask, e => e.ExperimentId == ExperimentId, TimeSpan.FromSeconds(1));
+
+    protected override void ResetState()
+    {
+        _selected.Clear();
+        (_experiment, _missing, _filterError, _orderBy, _total) = (null, false, null, null, 0);
+    }
 
     protected override async Task OnParametersSetAsync()
     {
@@ -72,7 +78,7 @@ public sealed partial class RunsPage : IDisposable
         (_filter, _filterDraft) = (string.IsNullOrWhiteSpace(FilterQuery) ? null : FilterQuery, FilterQuery);
         try
         {
-            _experiment = await Tracking.GetExperimentAsync(ExperimentId.ToString(System.Globalization.CultureInfo.InvariantCulture), _loads.Disposed);
+            _experiment = await Tracking.GetExperimentAsync(ExperimentId.ToString(System.Globalization.CultureInfo.InvariantCulture), Showing);
         }
         catch (TrackingException)
         {
@@ -80,20 +86,12 @@ public sealed partial class RunsPage : IDisposable
             return;
         }
 
-        var columns = await Search.ColumnsAsync([ExperimentId], _loads.Disposed);
+        var columns = await Search.ColumnsAsync([ExperimentId], Showing);
         _available = [.. columns.Metrics.Select(k => $"metrics.{k}"), .. columns.Params.Select(k => $"params.{k}"), .. columns.Tags.Select(k => $"tags.{k}")];
         _columns = ColumnsQuery is { Length: > 0 } chosen
             ? chosen.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(_available.Contains).ToList()
             : [.. columns.Metrics.Take(4).Select(k => $"metrics.{k}"), .. columns.Params.Take(4).Select(k => $"params.{k}")];
         _pinned = PinnedQuery is { } pinned ? pinned.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(_columns.Contains).ToList() : _columns.Take(1).ToList();
-        _subscription ??= Bus.Subscribe<IRunEvent>(_ => InvokeAsync(async () =>
-        {
-            // Live: keep the page the person is looking at current, without jumping pages.
-            if (_grid is not null)
-            {
-                await _grid.ReloadServerData();
-            }
-        }), e => e.ExperimentId == ExperimentId, TimeSpan.FromSeconds(1));
     }
 
     private async Task<GridData<Run>> LoadAsync(GridState<Run> state, CancellationToken token)
@@ -180,11 +178,5 @@ public sealed partial class RunsPage : IDisposable
             "params" => run.Params.GetValueOrDefault(key) ?? "",
             _ => run.Tags.GetValueOrDefault(key) ?? "",
         };
-    }
-
-    public void Dispose()
-    {
-        _subscription?.Dispose();
-        _loads.Dispose();
     }
 }

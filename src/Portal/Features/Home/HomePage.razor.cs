@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Portal.Domain.Audit;
 using Portal.Domain.Common;
 using Portal.Domain.Identity;
-using Portal.Domain.Ports;
 using Portal.Infrastructure.Audit;
 using Portal.Infrastructure.Demo;
 using Portal.Infrastructure.Identity;
@@ -12,9 +11,8 @@ using Portal.Security;
 namespace Portal.Features.Home;
 
 /// <summary>Greets each persona with what needs them, kept current by live events.</summary>
-public sealed partial class HomePage : IAsyncDisposable
+public sealed partial class HomePage
 {
-    private readonly List<IDisposable> _subscriptions = [];
     private Actor _actor = Actor.Anonymous;
     private string _displayName = "";
     private DemoSeedingProgressed? _seeding;
@@ -23,9 +21,6 @@ public sealed partial class HomePage : IAsyncDisposable
     private IReadOnlyList<Domain.Jobs.Job> _myJobs = [];
     private IReadOnlyList<Infrastructure.Models.InboxRow> _myReviews = [];
     private int _openReviews;
-
-    [Inject]
-    private IEventBus Bus { get; set; } = default!;
 
     [Inject]
     private DemoSeeder Seeder { get; set; } = default!;
@@ -62,10 +57,28 @@ public sealed partial class HomePage : IAsyncDisposable
         await LoadAdminSummaryAsync();
         if (_actor.IsIn(Roles.DataScientist))
         {
-            _myJobs = await Jobs.MineAsync(_actor.Name, 5, CancellationToken.None);
+            _myJobs = await Jobs.MineAsync(_actor.Name, 5, Showing);
         }
 
         await LoadReviewsAsync();
+    }
+
+    protected override void OnInitialized()
+    {
+        Live<DemoSeedingProgressed>(batch =>
+        {
+            _seeding = batch[^1];
+            return Task.CompletedTask;
+        });
+        Live<Domain.Jobs.JobStatusChanged>(async () =>
+        {
+            if (_actor.IsIn(Roles.DataScientist))
+            {
+                _myJobs = await Jobs.MineAsync(_actor.Name, 5, Showing);
+            }
+        });
+        Live<IDomainEvent>(LoadReviewsAsync, e => e is Domain.Models.ApprovalRequested or Domain.Models.ApprovalDecided);
+        Live<AuditEntryRecorded>(LoadAdminSummaryAsync, e => e.IsSecurityEvent, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Open requests this reviewer can still decide on (not their own, not decided yet), oldest first.</summary>
@@ -76,57 +89,9 @@ public sealed partial class HomePage : IAsyncDisposable
             return;
         }
 
-        var (rows, _) = await Packs.InboxAsync(new Infrastructure.Models.ApprovalQuery(Domain.Models.ApprovalState.Open, Take: 200), CancellationToken.None);
+        var (rows, _) = await Packs.InboxAsync(new Infrastructure.Models.ApprovalQuery(Domain.Models.ApprovalState.Open, Take: 200), Showing);
         var mine = rows.Where(r => r.Request.WhyNot(_actor, r.Version) is null).ToList();
         (_openReviews, _myReviews) = (mine.Count, [.. mine.Take(5)]);
-    }
-
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (!firstRender)
-        {
-            return;
-        }
-
-        _subscriptions.Add(Bus.Subscribe<DemoSeedingProgressed>(batch => InvokeAsync(() =>
-        {
-            _seeding = batch[^1];
-            StateHasChanged();
-        }), coalesce: TimeSpan.FromMilliseconds(250)));
-
-        if (_actor.IsIn(Roles.DataScientist))
-        {
-            _subscriptions.Add(Bus.Subscribe<Domain.Jobs.JobStatusChanged>(_ => InvokeAsync(async () =>
-            {
-                _myJobs = await Jobs.MineAsync(_actor.Name, 5, CancellationToken.None);
-                StateHasChanged();
-            }), coalesce: TimeSpan.FromMilliseconds(500)));
-        }
-
-        if (_actor.IsIn(Roles.RiskReviewer))
-        {
-            _subscriptions.Add(Bus.Subscribe<IDomainEvent>(_ => InvokeAsync(async () =>
-            {
-                await LoadReviewsAsync();
-                StateHasChanged();
-            }), e => e is Domain.Models.ApprovalRequested or Domain.Models.ApprovalDecided, TimeSpan.FromMilliseconds(500)));
-        }
-
-        if (_actor.IsIn(Roles.Admin))
-        {
-            _subscriptions.Add(Bus.Subscribe<AuditEntryRecorded>(_ => InvokeAsync(async () =>
-            {
-                try
-                {
-                    await LoadAdminSummaryAsync();
-                    StateHasChanged();
-                }
-                catch (Exception ex)
-                {
-                    await DispatchExceptionAsync(ex);
-                }
-            }), e => e.IsSecurityEvent, TimeSpan.FromSeconds(1)));
-        }
     }
 
     private async Task LoadAdminSummaryAsync()
@@ -140,16 +105,6 @@ public sealed partial class HomePage : IAsyncDisposable
         var security = await Audit.SearchAsync(new AuditQuery(ActionPrefix: "security.", From: since, Take: 1));
         var (people, locked) = await Users.CountAsync();
         _admin = new AdminSummary(security.Total, people, locked);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        foreach (var subscription in _subscriptions)
-        {
-            subscription.Dispose();
-        }
-
-        return ValueTask.CompletedTask;
     }
 
     private sealed record AdminSummary(int SecurityEvents, int Users, int Locked);

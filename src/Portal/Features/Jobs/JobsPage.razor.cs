@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Portal.Domain.Common;
 using Portal.Domain.Jobs;
-using Portal.Domain.Ports;
 using Portal.Domain.Sweeps;
 using Portal.Infrastructure.Jobs;
 using Portal.Security;
@@ -11,7 +10,7 @@ using Portal.Security;
 namespace Portal.Features.Jobs;
 
 /// <summary>Submit a job or a sweep, and watch the queue live.</summary>
-public sealed partial class JobsPage : IDisposable
+public sealed partial class JobsPage
 {
     /// <summary>What "Start from" fills in: the samples in docs/samples, or a blank command.</summary>
     private static readonly Dictionary<string, (string Experiment, string Command, string? Code, Dictionary<string, string> Params, string Objective)> Templates = new(StringComparer.Ordinal)
@@ -23,7 +22,6 @@ public sealed partial class JobsPage : IDisposable
         ["Custom command"] = ("my-experiment", "", null, [], "loss"),
     };
 
-    private readonly CancellationTokenSource _disposed = new();
     private readonly List<Row> _inputs = [];
     private readonly List<Row> _params = [];
     private string _template = "Classifier sample (scikit-learn)";
@@ -50,7 +48,6 @@ public sealed partial class JobsPage : IDisposable
     private IReadOnlyList<string> _datasetChoices = [];
     private IReadOnlyList<Job> _queue = [];
     private IReadOnlyList<Sweep> _sweeps = [];
-    private IDisposable? _subscription;
 
     [SupplyParameterFromQuery(Name = "tab")]
     public string? Tab { get; set; }
@@ -60,9 +57,6 @@ public sealed partial class JobsPage : IDisposable
 
     [Inject]
     private SweepService Sweeps { get; set; } = default!;
-
-    [Inject]
-    private IEventBus Bus { get; set; } = default!;
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
@@ -75,15 +69,11 @@ public sealed partial class JobsPage : IDisposable
         _actor = (await AuthenticationState).User.ToActor();
         _canSubmit = JobService.CanSubmit(_actor);
         _samples = Jobs.Samples();
-        _datasetChoices = await Jobs.InputChoicesAsync(_disposed.Token);
+        _datasetChoices = await Jobs.InputChoicesAsync(Showing);
         _tab = Tab switch { "queue" => 1, "sweeps" => 2, _ => 0 };
         ApplyTemplate();
         await LoadQueueAsync();
-        _subscription = Bus.Subscribe<JobStatusChanged>(_ => InvokeAsync(async () =>
-        {
-            await LoadQueueAsync();
-            StateHasChanged();
-        }), coalesce: TimeSpan.FromMilliseconds(500));
+        Live<JobStatusChanged>(LoadQueueAsync);
     }
 
     private void ApplyTemplate()
@@ -103,8 +93,8 @@ public sealed partial class JobsPage : IDisposable
 
     private async Task LoadQueueAsync()
     {
-        _queue = await Jobs.RecentAsync(100, _disposed.Token);
-        _sweeps = await Sweeps.RecentAsync(50, _disposed.Token);
+        _queue = await Jobs.RecentAsync(100, Showing);
+        _sweeps = await Sweeps.RecentAsync(50, Showing);
     }
 
     private IReadOnlyList<string> Errors(string field) => _errors.For(field);
@@ -125,12 +115,12 @@ public sealed partial class JobsPage : IDisposable
             if (_asSweep)
             {
                 var space = named.Select(p => SpaceOf(p.Name!.Trim(), p.Value ?? "")).ToList();
-                var sweep = await Sweeps.CreateAsync(new SweepRequest(request, _runName, _strategy, space, _objective, _direction, _maxTrials, _maxConcurrent, Environment.TickCount), actor, _disposed.Token);
+                var sweep = await Sweeps.CreateAsync(new SweepRequest(request, _runName, _strategy, space, _objective, _direction, _maxTrials, _maxConcurrent, Environment.TickCount), actor, Showing);
                 Navigation.NavigateTo($"/sweeps/{sweep.Id}");
             }
             else
             {
-                var job = await Jobs.SubmitAsync(request, actor, _disposed.Token);
+                var job = await Jobs.SubmitAsync(request, actor, Showing);
                 Navigation.NavigateTo($"/runs/{job.RunId}");
             }
         }
@@ -169,16 +159,9 @@ public sealed partial class JobsPage : IDisposable
 
     private async Task CancelAsync(string jobId)
     {
-        var (_, message) = await Jobs.CancelAsync(jobId, (await AuthenticationState).User.ToActor(), _disposed.Token);
+        var (_, message) = await Jobs.CancelAsync(jobId, (await AuthenticationState).User.ToActor(), Showing);
         _message = message;
         await LoadQueueAsync();
-    }
-
-    public void Dispose()
-    {
-        _subscription?.Dispose();
-        _disposed.Cancel();
-        _disposed.Dispose();
     }
 
     private sealed class Row

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Portal.Domain.Common;
 using Portal.Domain.Experiments;
-using Portal.Domain.Ports;
 using Portal.Domain.Sweeps;
 using Portal.Infrastructure.Jobs;
 using Portal.Security;
@@ -10,16 +9,14 @@ using Portal.Security;
 namespace Portal.Features.Jobs;
 
 /// <summary>A sweep's trials ranked live by the objective, with the objective per trial and param importance.</summary>
-public sealed partial class SweepPage : IDisposable
+public sealed partial class SweepPage
 {
-    private readonly CancellationTokenSource _disposed = new();
     private Sweep? _sweep;
     private List<SweepTrial> _trials = [];
     private IReadOnlyList<ParamImportance> _importance = [];
     private bool _loaded;
     private bool _canSubmit;
     private Actor _actor = Actor.Anonymous;
-    private IDisposable? _subscription;
 
     [Parameter]
     public string SweepId { get; set; } = "";
@@ -27,41 +24,40 @@ public sealed partial class SweepPage : IDisposable
     [Inject]
     private SweepService Sweeps { get; set; } = default!;
 
-    [Inject]
-    private IEventBus Bus { get; set; } = default!;
-
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     private int Finished => _trials.Count(t => t.Run.Status.IsTerminal());
 
+    protected override string RouteKey => SweepId;
+
+    protected override void OnInitialized() =>
+        Live<IRunEvent>(ReloadAsync, e => _sweep is not null && e.ExperimentId == _sweep.ExperimentId, TimeSpan.FromSeconds(1));
+
+    protected override void ResetState() => (_sweep, _trials, _importance, _loaded) = (null, [], [], false);
+
     protected override async Task OnParametersSetAsync()
     {
         _actor = (await AuthenticationState).User.ToActor();
         _canSubmit = JobService.CanSubmit(_actor);
-        await LoadAsync();
-        _subscription ??= Bus.Subscribe<IRunEvent>(_ => InvokeAsync(async () =>
-        {
-            await LoadAsync();
-            StateHasChanged();
-        }), e => _sweep is not null && e.ExperimentId == _sweep.ExperimentId, TimeSpan.FromSeconds(1));
+        await ReloadAsync();
     }
 
-    private async Task LoadAsync()
+    private Task ReloadAsync() => LoadAsync(async cancel =>
     {
-        _sweep = await Sweeps.FindAsync(SweepId, _disposed.Token);
+        _sweep = await Sweeps.FindAsync(SweepId, cancel);
         _loaded = true;
         if (_sweep is not null)
         {
-            _trials = [.. await Sweeps.TrialsAsync(_sweep, _disposed.Token)];
+            _trials = [.. await Sweeps.TrialsAsync(_sweep, cancel)];
             _importance = SweepService.Importance(_sweep, _trials);
         }
-    }
+    });
 
     private async Task CancelAsync()
     {
-        await Sweeps.CancelAsync(SweepId, (await AuthenticationState).User.ToActor(), _disposed.Token);
-        await LoadAsync();
+        await Sweeps.CancelAsync(SweepId, (await AuthenticationState).User.ToActor(), Showing);
+        await ReloadAsync();
     }
 
     private IList<Plotly.Blazor.ITrace> ObjectiveTrace()
@@ -77,12 +73,5 @@ public sealed partial class SweepPage : IDisposable
         var layout = Plots.Axes("|correlation| with the objective", legend: false, margin: Plots.Margin(120, 20, 30, 40));
         layout.XAxis[0].Range = [0, 1];
         return layout;
-    }
-
-    public void Dispose()
-    {
-        _subscription?.Dispose();
-        _disposed.Cancel();
-        _disposed.Dispose();
     }
 }

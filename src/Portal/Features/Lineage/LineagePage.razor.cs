@@ -33,7 +33,7 @@ public sealed partial class LineagePage
     [SupplyParameterFromQuery(Name = "depth")]
     private int? DepthFromQuery { get; set; }
 
-    protected override async Task OnParametersSetAsync()
+    protected override Task OnParametersSetAsync() => LoadAsync(async cancel =>
     {
         _search = Artifact;
         _direction = Directions.Contains(DirectionFromQuery) ? DirectionFromQuery! : "both";
@@ -52,18 +52,18 @@ public sealed partial class LineagePage
             return;
         }
 
-        if (!await Graph.KnowsAsync(root))
+        if (!await Graph.KnowsAsync(root, cancel))
         {
             _problem = $"The portal knows nothing about {root}.";
             return;
         }
 
         var direction = _direction switch { "upstream" => LineageDirection.Upstream, "downstream" => LineageDirection.Downstream, _ => LineageDirection.Both };
-        _view = await Graph.WalkAsync(root, direction, _depth);
-        var downstream = await Graph.WalkAsync(root, LineageDirection.Downstream, ImpactDepth);
+        _view = await Graph.WalkAsync(root, direction, _depth, cancel);
+        var downstream = await Graph.WalkAsync(root, LineageDirection.Downstream, ImpactDepth, cancel);
         _impact = downstream.Nodes.Where(n => n.Ref != downstream.Root)
             .GroupBy(n => Plural(n.Kind)).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-    }
+    });
 
     private async Task<IEnumerable<string>> SuggestAsync(string? text, CancellationToken token) => await Graph.SearchAsync(text ?? "");
 

@@ -29,16 +29,16 @@ public sealed partial class CompareVersionsPage
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
-    protected override async Task OnParametersSetAsync()
+    protected override Task OnParametersSetAsync() => LoadAsync(async cancel =>
     {
-        var versions = await Registry.VersionsAsync(Name, CancellationToken.None);
+        var versions = await Registry.VersionsAsync(Name, cancel);
         _numbers = [.. versions.Select(v => (int?)v.Version)];
         _a = versions.FirstOrDefault(v => v.Version == A);
         _b = versions.FirstOrDefault(v => v.Version == B);
         _problem = versions.Count == 0 ? $"There is no model {Name}."
             : _a is null || _b is null ? "Choose two versions of this model."
             : null;
-    }
+    });
 
     private Task GoAsync()
     {

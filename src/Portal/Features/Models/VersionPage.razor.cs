@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Portal.Domain.Common;
 using Portal.Domain.Lineage;
 using Portal.Domain.Models;
-using Portal.Domain.Ports;
 using Portal.Infrastructure.Lineage;
 using Portal.Infrastructure.Models;
 using Portal.Security;
@@ -15,7 +14,7 @@ namespace Portal.Features.Models;
 /// One model version: state and why, the evidence pack, and only the actions that are legal now and allowed
 /// for the viewer (edit the card before review, ask for approval once validated). Updates live.
 /// </summary>
-public sealed partial class VersionPage : IDisposable
+public sealed partial class VersionPage
 {
     private EvidencePack? _pack;
     private LineageView? _lineage;
@@ -26,7 +25,6 @@ public sealed partial class VersionPage : IDisposable
     private bool _isReviewer;
     private bool _canArchive;
     private string? _message;
-    private IDisposable? _events;
 
     [Parameter]
     public string Name { get; set; } = "";
@@ -41,9 +39,6 @@ public sealed partial class VersionPage : IDisposable
     private LineageGraph Lineage { get; set; } = default!;
 
     [Inject]
-    private IEventBus Bus { get; set; } = default!;
-
-    [Inject]
     private IDialogService Dialogs { get; set; } = default!;
 
     [Inject]
@@ -52,22 +47,19 @@ public sealed partial class VersionPage : IDisposable
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
-    protected override async Task OnParametersSetAsync()
-    {
-        await LoadAsync();
-        var subject = $"model:{Name}:{Number}";
-        _events?.Dispose();
-        _events = Bus.Subscribe<IDomainEvent>(_ => InvokeAsync(async () =>
-        {
-            await LoadAsync();
-            StateHasChanged();
-        }), e => e.Subject == subject && e is ModelVersionStateChanged or ApprovalDecided or ApprovalRequested, TimeSpan.FromMilliseconds(300));
-    }
+    protected override string RouteKey => $"model:{Name}:{Number}";
 
-    private async Task LoadAsync()
+    protected override void OnInitialized() =>
+        Live<IDomainEvent>(ReloadAsync, e => e.Subject == RouteKey && e is ModelVersionStateChanged or ApprovalDecided or ApprovalRequested);
+
+    protected override void ResetState() => (_pack, _lineage, _openRequest, _missing, _message) = (null, null, null, false, null);
+
+    protected override Task OnParametersSetAsync() => ReloadAsync();
+
+    private Task ReloadAsync() => LoadAsync(async cancel =>
     {
         var actor = (await AuthenticationState).User.ToActor();
-        _pack = await Packs.LoadAsync(Name, Number, CancellationToken.None);
+        _pack = await Packs.LoadAsync(Name, Number, cancel);
         _missing = _pack is null;
         if (_pack is null)
         {
@@ -81,8 +73,8 @@ public sealed partial class VersionPage : IDisposable
         _openRequest = _pack.Requests.FirstOrDefault(r => r.State == ApprovalState.Open);
         _isReviewer = actor.IsIn(_pack.Governance.Policy.ReviewerRole);
         _canArchive = state is ModelState.Approved or ModelState.Deployed && ModelRegistry.CanArchive(actor, _pack.Version);
-        _lineage = await Lineage.WalkAsync(ArtifactRef.Parse($"model:{Name}:{Number}"), LineageDirection.Both, 3);
-    }
+        _lineage = await Lineage.WalkAsync(ArtifactRef.Parse($"model:{Name}:{Number}"), LineageDirection.Both, 3, cancel);
+    });
 
     private async Task EditCardAsync()
     {
@@ -90,7 +82,7 @@ public sealed partial class VersionPage : IDisposable
                 new Dictionary<string, object?> { ["Version"] = _pack.Version }) is true)
         {
             _message = "Model card saved.";
-            await LoadAsync();
+            await ReloadAsync();
         }
     }
 
@@ -100,7 +92,7 @@ public sealed partial class VersionPage : IDisposable
                 new Dictionary<string, object?> { ["Version"] = _pack.Version, ["Policy"] = _pack.Governance.Policy }) is true)
         {
             _message = "Sent for approval; reviewers were notified.";
-            await LoadAsync();
+            await ReloadAsync();
         }
     }
 
@@ -110,9 +102,7 @@ public sealed partial class VersionPage : IDisposable
                 new Dictionary<string, object?> { ["Version"] = _pack.Version }) is true)
         {
             _message = "Archived.";
-            await LoadAsync();
+            await ReloadAsync();
         }
     }
-
-    public void Dispose() => _events?.Dispose();
 }

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Portal.Domain.Common;
-using Portal.Domain.Ports;
 using Portal.Security;
 using MudBlazor;
 
@@ -11,20 +10,16 @@ namespace Portal.Features.Notifications;
 /// The bell in the header: live events for the signed-in person (rules in <see cref="NotificationRules"/>),
 /// as toasts and a short history. Bursts are coalesced into one update.
 /// </summary>
-public sealed partial class NotificationCenter : IAsyncDisposable
+public sealed partial class NotificationCenter
 {
     internal const int MaxKept = 50;
     internal const int MaxToastsPerBurst = 3;
     private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(300);
 
     private readonly List<LiveNotification> _items = [];
-    private IDisposable? _subscription;
     private Actor _viewer = Actor.Anonymous;
     private int _unread;
     private bool _open;
-
-    [Inject]
-    private IEventBus Bus { get; set; } = default!;
 
     [Inject]
     private ISnackbar Toasts { get; set; } = default!;
@@ -32,55 +27,41 @@ public sealed partial class NotificationCenter : IAsyncDisposable
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
-    protected override async Task OnAfterRenderAsync(bool firstRender)
+    protected override async Task OnInitializedAsync()
     {
-        if (!firstRender)
-        {
-            return;
-        }
-
-        // Subscribe only once interactive: a prerendered copy of this component would never be disposed in time.
         _viewer = (await AuthenticationState).User.ToActor();
-        var viewer = _viewer;
-        _subscription = Bus.Subscribe<IDomainEvent>(OnEventsAsync, e => NotificationRules.Describe(e, viewer) is not null, CoalesceWindow);
+        Live<IDomainEvent>(OnEventsAsync, e => NotificationRules.Describe(e, _viewer) is not null, CoalesceWindow);
     }
 
-    private Task OnEventsAsync(IReadOnlyList<IDomainEvent> batch) => InvokeAsync(async () =>
+    private Task OnEventsAsync(IReadOnlyList<IDomainEvent> batch)
     {
-        try
+        var notes = batch.Select(e => NotificationRules.Describe(e, _viewer)).OfType<LiveNotification>().ToList();
+        if (notes.Count == 0)
         {
-            var notes = batch.Select(e => NotificationRules.Describe(e, _viewer)).OfType<LiveNotification>().ToList();
-            if (notes.Count == 0)
-            {
-                return;
-            }
-
-            _items.InsertRange(0, Enumerable.Reverse(notes));
-            if (_items.Count > MaxKept)
-            {
-                _items.RemoveRange(MaxKept, _items.Count - MaxKept);
-            }
-
-            _unread += notes.Count;
-            if (notes.Count <= MaxToastsPerBurst)
-            {
-                foreach (var note in notes)
-                {
-                    Toasts.Add($"{note.Summary}: {note.Detail}", ToSeverity(note.Severity));
-                }
-            }
-            else
-            {
-                Toasts.Add($"{notes.Count} new notifications: open the bell to read them.", Severity.Info);
-            }
-
-            StateHasChanged();
+            return Task.CompletedTask;
         }
-        catch (Exception ex)
+
+        _items.InsertRange(0, Enumerable.Reverse(notes));
+        if (_items.Count > MaxKept)
         {
-            await DispatchExceptionAsync(ex);
+            _items.RemoveRange(MaxKept, _items.Count - MaxKept);
         }
-    });
+
+        _unread += notes.Count;
+        if (notes.Count <= MaxToastsPerBurst)
+        {
+            foreach (var note in notes)
+            {
+                Toasts.Add($"{note.Summary}: {note.Detail}", ToSeverity(note.Severity));
+            }
+        }
+        else
+        {
+            Toasts.Add($"{notes.Count} new notifications: open the bell to read them.", Severity.Info);
+        }
+
+        return Task.CompletedTask;
+    }
 
     private void Toggle()
     {
@@ -104,10 +85,4 @@ public sealed partial class NotificationCenter : IAsyncDisposable
         LiveSeverity.Error => Severity.Error,
         _ => Severity.Info,
     };
-
-    public ValueTask DisposeAsync()
-    {
-        _subscription?.Dispose();
-        return ValueTask.CompletedTask;
-    }
 }

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Portal.Domain.Common;
 using Portal.Domain.Lineage;
 using Portal.Domain.Models;
-using Portal.Domain.Ports;
 using Portal.Features.Models;
 using Portal.Infrastructure.Lineage;
 using Portal.Infrastructure.Models;
@@ -16,7 +15,7 @@ namespace Portal.Features.Reviews;
 /// A reviewer's view of one request: the evidence pack and the decision buttons, enabled only when the
 /// domain says this reviewer may decide (and explaining why not otherwise). Other reviewers' decisions arrive live.
 /// </summary>
-public sealed partial class ReviewPage : IDisposable
+public sealed partial class ReviewPage
 {
     private ApprovalRequest? _request;
     private EvidencePack? _pack;
@@ -24,7 +23,6 @@ public sealed partial class ReviewPage : IDisposable
     private string? _whyNot;
     private string? _message;
     private bool _missing;
-    private IDisposable? _events;
 
     [Parameter]
     public Guid Id { get; set; }
@@ -39,9 +37,6 @@ public sealed partial class ReviewPage : IDisposable
     private LineageGraph Lineage { get; set; } = default!;
 
     [Inject]
-    private IEventBus Bus { get; set; } = default!;
-
-    [Inject]
     private IDialogService Dialogs { get; set; } = default!;
 
     [Inject]
@@ -52,30 +47,28 @@ public sealed partial class ReviewPage : IDisposable
 
     private DateTime Now => Time.GetUtcNow().UtcDateTime;
 
-    protected override async Task OnParametersSetAsync()
-    {
-        await LoadAsync();
-        _events?.Dispose();
-        _events = Bus.Subscribe<ApprovalDecided>(_ => InvokeAsync(async () =>
-        {
-            await LoadAsync();
-            StateHasChanged();
-        }), e => e.RequestId == Id);
-    }
+    protected override string RouteKey => Id.ToString();
 
-    private async Task LoadAsync()
+    protected override void OnInitialized() => Live<ApprovalDecided>(ReloadAsync, e => e.RequestId == Id);
+
+    // Another request: its own lineage and evidence, not the previous request's.
+    protected override void ResetState() => (_request, _pack, _lineage, _whyNot, _message, _missing) = (null, null, null, null, null, false);
+
+    protected override Task OnParametersSetAsync() => ReloadAsync();
+
+    private Task ReloadAsync() => LoadAsync(async cancel =>
     {
-        _request = await Approvals.FindAsync(Id, CancellationToken.None);
+        _request = await Approvals.FindAsync(Id, cancel);
         _missing = _request is null;
         if (_request is null)
         {
             return;
         }
 
-        _pack = await Packs.LoadAsync(_request.ModelName, _request.Version, CancellationToken.None);
+        _pack = await Packs.LoadAsync(_request.ModelName, _request.Version, cancel);
         _whyNot = _pack is null ? "The model version no longer exists." : _request.WhyNot((await AuthenticationState).User.ToActor(), _pack.Version);
-        _lineage ??= await Lineage.WalkAsync(ArtifactRef.Parse($"model:{_request.ModelName}:{_request.Version}"), LineageDirection.Upstream, 3);
-    }
+        _lineage ??= await Lineage.WalkAsync(ArtifactRef.Parse($"model:{_request.ModelName}:{_request.Version}"), LineageDirection.Upstream, 3, cancel);
+    });
 
     private async Task DecideAsync(Verdict verdict)
     {
@@ -83,7 +76,7 @@ public sealed partial class ReviewPage : IDisposable
         if (await Dialogs.OpenAsync<DecisionDialog>($"{title} {_pack!.Version.Label}",
                 new Dictionary<string, object?> { ["RequestId"] = Id, ["Verdict"] = verdict, ["Label"] = _pack.Version.Label }) is true)
         {
-            await LoadAsync();
+            await ReloadAsync();
             _message = _request!.State switch
             {
                 ApprovalState.Approved => $"Approved: the policy is met and {_pack.Version.Label} may be deployed. The author was notified.",
@@ -92,6 +85,4 @@ public sealed partial class ReviewPage : IDisposable
             };
         }
     }
-
-    public void Dispose() => _events?.Dispose();
 }

@@ -1,14 +1,13 @@
 using Microsoft.AspNetCore.Components;
 using Portal.Domain.Common;
 using Portal.Domain.Models;
-using Portal.Domain.Ports;
 using Portal.Infrastructure.Models;
 using MudBlazor;
 
 namespace Portal.Features.Reviews;
 
 /// <summary>The reviewer inbox: paged, sorted and filtered on the server; new requests and decisions refresh it live.</summary>
-public sealed partial class ReviewsPage : IDisposable
+public sealed partial class ReviewsPage
 {
     private static readonly IReadOnlyList<(string Text, ApprovalState? Value)> StateChoices =
         [("Open", ApprovalState.Open), ("Approved", ApprovalState.Approved), ("Rejected", ApprovalState.Rejected), ("Expired", ApprovalState.Expired), ("Void", ApprovalState.Void), ("All", null)];
@@ -17,13 +16,9 @@ public sealed partial class ReviewsPage : IDisposable
     // Null until the first load: the grid loads its first page itself only while Data is null.
     private ApprovalState? _state = ApprovalState.Open;
     private string? _model;
-    private IDisposable? _events;
 
     [Inject]
     private EvidencePacks Packs { get; set; } = default!;
-
-    [Inject]
-    private IEventBus Bus { get; set; } = default!;
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
@@ -32,13 +27,7 @@ public sealed partial class ReviewsPage : IDisposable
     private TimeProvider Time { get; set; } = default!;
 
     protected override void OnInitialized() =>
-        _events = Bus.Subscribe<IDomainEvent>(_ => InvokeAsync(async () =>
-        {
-            if (_grid is not null)
-            {
-                await _grid.ReloadServerData();
-            }
-        }), e => e is ApprovalRequested or ApprovalDecided, TimeSpan.FromMilliseconds(500));
+        Live<IDomainEvent>(() => _grid?.ReloadServerData() ?? Task.CompletedTask, e => e is ApprovalRequested or ApprovalDecided);
 
     private async Task<GridData<InboxRow>> LoadAsync(GridState<InboxRow> state, CancellationToken token)
     {
@@ -47,6 +36,4 @@ public sealed partial class ReviewsPage : IDisposable
             new ApprovalQuery(_state, _model, ModelContains: true, key, descending, GridSort<InboxRow>.Skip(state), state.PageSize), token);
         return new GridData<InboxRow> { Items = rows, TotalItems = total };
     }
-
-    public void Dispose() => _events?.Dispose();
 }

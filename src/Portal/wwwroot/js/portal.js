@@ -125,3 +125,20 @@ window.portal.whenPlotted = function (id) {
     })();
   });
 };
+
+// Follows a growing log like `tail -f`: stays at the end while the reader is there, stops when they scroll up.
+window.portal.followLog = function (pre) {
+  if (!pre) {
+    return;
+  }
+  if (!pre.__follow) {
+    pre.__follow = { atEnd: true, height: 0 };
+    pre.addEventListener('scroll', function () {
+      pre.__follow.atEnd = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
+    });
+  }
+  if (pre.__follow.atEnd && pre.scrollHeight !== pre.__follow.height) {
+    pre.scrollTop = pre.scrollHeight;
+  }
+  pre.__follow.height = pre.scrollHeight;
+};
