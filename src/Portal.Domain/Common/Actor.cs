@@ -26,5 +26,11 @@ public sealed record Actor
 
     public bool IsIn(string role) => Roles.Contains(role);
 
+    /// <summary>
+    /// A data scientist or an administrator: who registers data, logs runs, submits jobs and registers models.
+    /// The one place this pairing is written.
+    /// </summary>
+    public bool BuildsModels => IsIn(Identity.Roles.DataScientist) || IsIn(Identity.Roles.Admin);
+
     public override string ToString() => Name;
 }

@@ -102,7 +102,7 @@ public sealed class Dataset : Entity
 
     /// <summary>Data scientists and administrators change data; everyone else reads it.</summary>
     public static bool CanEdit(Actor actor) =>
-        actor is not null && (actor.IsIn(Roles.DataScientist) || actor.IsIn(Roles.Admin) || ReferenceEquals(actor, Actor.System));
+        actor is not null && (actor.BuildsModels || ReferenceEquals(actor, Actor.System));
 
     internal static void RequireEditor(Actor actor, string what)
     {

@@ -16,7 +16,7 @@ public static class PersonalData
     public static bool MayReadRaw(Actor actor)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        return actor.IsIn(Roles.DataScientist) || actor.IsIn(Roles.Admin) || actor == Actor.System;
+        return actor.BuildsModels || actor == Actor.System;
     }
 
     /// <summary>

@@ -152,6 +152,11 @@ public sealed class ModelVersion : Entity
     public void EditCard(ModelCard card)
     {
         ArgumentNullException.ThrowIfNull(card);
+        if (!CardIsOpen)
+        {
+            throw new DomainException($"{Label} is {Describe(State)}; its model card is fixed once review starts.");
+        }
+
         if (card.Problem() is { } problem)
         {
             throw new DomainException(problem);
@@ -177,53 +182,73 @@ public sealed class ModelVersion : Entity
         Tags = [.. tags.Select(t => t.Trim()).Distinct(StringComparer.Ordinal)];
     }
 
+    /// <summary>
+    /// Every legal move of the lifecycle (design.md §2). The methods below and <see cref="NextStates"/> both
+    /// read this table, so what pages offer is exactly what the version accepts.
+    /// </summary>
+    public static IReadOnlyList<ModelTransition> Transitions { get; } =
+    [
+        new(ModelMove.PassValidation, ModelState.Registered, ModelState.Validated, "pass validation"),
+        new(ModelMove.FailValidation, ModelState.Registered, ModelState.Failed, "fail validation", NeedsReason: true),
+        new(ModelMove.RequestApproval, ModelState.Validated, ModelState.PendingApproval, "request approval for"),
+        new(ModelMove.Approve, ModelState.PendingApproval, ModelState.Approved, "approve"),
+        new(ModelMove.Reject, ModelState.PendingApproval, ModelState.Rejected, "reject", NeedsReason: true),
+        new(ModelMove.WithdrawRequest, ModelState.PendingApproval, ModelState.Validated, "withdraw the approval request of", NeedsReason: true),
+        new(ModelMove.Deploy, ModelState.Approved, ModelState.Deployed, "deploy"),
+        new(ModelMove.Archive, ModelState.Approved, ModelState.Archived, "archive", NeedsReason: true),
+        new(ModelMove.Archive, ModelState.Deployed, ModelState.Archived, "archive", NeedsReason: true),
+    ];
+
     /// <summary>The legal next states from where the version is, for pages to offer only these.</summary>
-    public IReadOnlyList<ModelState> NextStates() => State switch
+    public IReadOnlyList<ModelState> NextStates() => [.. Transitions.Where(t => t.From == State).Select(t => t.To).Distinct()];
+
+    /// <summary>Whether <paramref name="move"/> is legal from the version's state.</summary>
+    public bool Allows(ModelMove move) => Transitions.Any(t => t.Move == move && t.From == State);
+
+    /// <summary>The card (intended use, limits, data) may change until the version goes to review.</summary>
+    public bool MayEditCard(Actor actor) => RegisteredModel.CanRegister(actor) && CardIsOpen;
+
+    private bool CardIsOpen => State is ModelState.Registered or ModelState.Validated or ModelState.Failed;
+
+    /// <summary>Its author's team asks for review once the checks passed.</summary>
+    public bool MayRequestApproval(Actor actor) => RegisteredModel.CanRegister(actor) && Allows(ModelMove.RequestApproval);
+
+    /// <summary>Whether the version may be archived now, by <paramref name="actor"/>.</summary>
+    public bool MayArchive(Actor actor) => Allows(ModelMove.Archive) && IsRetiredBy(actor);
+
+    /// <summary>Who may retire a version at all: its author, Ops or an administrator.</summary>
+    public bool IsRetiredBy(Actor actor)
     {
-        ModelState.Registered => [ModelState.Validated, ModelState.Failed],
-        ModelState.Validated => [ModelState.PendingApproval],
-        ModelState.PendingApproval => [ModelState.Approved, ModelState.Rejected],
-        ModelState.Approved => [ModelState.Deployed, ModelState.Archived],
-        ModelState.Deployed => [ModelState.Archived],
-        _ => [],
-    };
-
-    /// <summary>The automatic checks passed.</summary>
-    public void PassValidation(TimeProvider time) => Move(ModelState.Registered, ModelState.Validated, null, time, "pass validation");
-
-    /// <summary>A check failed; the version cannot go further.</summary>
-    public void FailValidation(string reason, TimeProvider time) => Move(ModelState.Registered, ModelState.Failed, Required(reason), time, "fail validation");
-
-    public void RequestApproval(TimeProvider time) => Move(ModelState.Validated, ModelState.PendingApproval, null, time, "request approval for");
-
-    /// <summary>The approval policy is met (the request decides when).</summary>
-    public void Approve(TimeProvider time) => Move(ModelState.PendingApproval, ModelState.Approved, null, time, "approve");
-
-    public void Reject(string reason, TimeProvider time) => Move(ModelState.PendingApproval, ModelState.Rejected, Required(reason), time, "reject");
-
-    /// <summary>A request that expired or lost its digest returns the version to Validated, so it can be asked again.</summary>
-    public void WithdrawRequest(string reason, TimeProvider time) => Move(ModelState.PendingApproval, ModelState.Validated, Required(reason), time, "withdraw the approval request of");
-
-    public void Deploy(TimeProvider time) => Move(ModelState.Approved, ModelState.Deployed, null, time, "deploy");
-
-    public void Archive(string reason, TimeProvider time)
-    {
-        if (State is not (ModelState.Approved or ModelState.Deployed))
-        {
-            throw new DomainException($"{Label} is {Describe(State)}; only an approved or deployed version can be archived.");
-        }
-
-        Set(ModelState.Archived, Required(reason), time);
+        ArgumentNullException.ThrowIfNull(actor);
+        return actor.Name == Author || actor.IsIn(Identity.Roles.Ops) || actor.IsIn(Identity.Roles.Admin);
     }
 
-    private void Move(ModelState from, ModelState to, string? reason, TimeProvider time, string verb)
-    {
-        if (State != from)
-        {
-            throw new DomainException($"Cannot {verb} {Label}: it is {Describe(State)}, and only a version that is {Describe(from)} can be.");
-        }
+    /// <summary>The automatic checks passed.</summary>
+    public void PassValidation(TimeProvider time) => Apply(ModelMove.PassValidation, null, time);
 
-        Set(to, reason, time);
+    /// <summary>A check failed; the version cannot go further.</summary>
+    public void FailValidation(string reason, TimeProvider time) => Apply(ModelMove.FailValidation, reason, time);
+
+    public void RequestApproval(TimeProvider time) => Apply(ModelMove.RequestApproval, null, time);
+
+    /// <summary>The approval policy is met (the request decides when).</summary>
+    public void Approve(TimeProvider time) => Apply(ModelMove.Approve, null, time);
+
+    public void Reject(string reason, TimeProvider time) => Apply(ModelMove.Reject, reason, time);
+
+    /// <summary>A request that expired or lost its digest returns the version to Validated, so it can be asked again.</summary>
+    public void WithdrawRequest(string reason, TimeProvider time) => Apply(ModelMove.WithdrawRequest, reason, time);
+
+    public void Deploy(TimeProvider time) => Apply(ModelMove.Deploy, null, time);
+
+    public void Archive(string reason, TimeProvider time) => Apply(ModelMove.Archive, reason, time);
+
+    private void Apply(ModelMove move, string? reason, TimeProvider time)
+    {
+        var rows = Transitions.Where(t => t.Move == move).ToList();
+        var row = rows.FirstOrDefault(t => t.From == State)
+            ?? throw new DomainException($"Cannot {rows[0].Verb} {Label}: it is {Describe(State)}, and only a version that is {string.Join(" or ", rows.Select(t => Describe(t.From)))} can be.");
+        Set(row.To, row.NeedsReason ? Required(reason) : null, time);
     }
 
     private void Set(ModelState to, string? reason, TimeProvider time)
@@ -235,7 +260,7 @@ public sealed class ModelVersion : Entity
         Raise(new ModelVersionStateChanged(ModelName, Version, from, to, reason, Author, StateChangedAt));
     }
 
-    private static string Required(string reason) =>
+    private static string Required(string? reason) =>
         string.IsNullOrWhiteSpace(reason) ? throw new DomainException("Give a reason; it is kept with the version and shown to its author.") : reason.Trim();
 
     public static string Describe(ModelState state) => state switch
@@ -250,6 +275,22 @@ public sealed class ModelVersion : Entity
         _ => "archived",
     };
 }
+
+/// <summary>The named moves of a model version's lifecycle.</summary>
+public enum ModelMove
+{
+    PassValidation,
+    FailValidation,
+    RequestApproval,
+    Approve,
+    Reject,
+    WithdrawRequest,
+    Deploy,
+    Archive,
+}
+
+/// <summary>One row of the lifecycle table: <paramref name="Move"/> takes a version from one state to another.</summary>
+public sealed record ModelTransition(ModelMove Move, ModelState From, ModelState To, string Verb, bool NeedsReason = false);
 
 /// <summary>What a registration knows besides the artifact: run metrics, signature, training data, words.</summary>
 public sealed record ModelVersionFacts(

@@ -28,7 +28,7 @@ public sealed class RegisteredModel : Entity
     /// <summary>How this model's versions are checked, when it differs from the global default.</summary>
     public ValidationSettings? Validation { get; private set; }
 
-    public static bool CanRegister(Actor actor) => actor.IsIn(Roles.DataScientist) || actor.IsIn(Roles.Admin);
+    public static bool CanRegister(Actor actor) => actor?.BuildsModels == true;
 
     public static RegisteredModel Create(string name, Actor actor, TimeProvider time)
     {

@@ -19,7 +19,7 @@ public sealed partial class TrackingStore(IDbContextFactory<PortalDbContext> dbF
     // One writer per run at a time, so the latest-metric summary is never raced by two batches.
     private static readonly SemaphoreSlim[] RunGates = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
-    public static bool CanWrite(Actor actor) => actor.IsIn(Roles.DataScientist) || actor.IsIn(Roles.Admin);
+    public static bool CanWrite(Actor actor) => actor?.BuildsModels == true;
 
     public async Task<Experiment> CreateExperimentAsync(string? name, IReadOnlyDictionary<string, string>? tags, Actor actor, CancellationToken cancellationToken)
     {
@@ -103,7 +103,7 @@ public sealed partial class TrackingStore(IDbContextFactory<PortalDbContext> dbF
 
         var total = await query.CountAsync(cancellationToken);
         var page = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(skip).Take(take)
-            .Select(e => new ExperimentSummary(e, db.Runs.Count(r => r.ExperimentId == e.Id), db.Runs.Max(r => (DateTime?)r.StartTime)))
+            .Select(e => new ExperimentSummary(e, db.Runs.Count(r => r.ExperimentId == e.Id), db.Runs.Where(r => r.ExperimentId == e.Id).Max(r => (DateTime?)r.StartTime)))
             .ToListAsync(cancellationToken);
         return new Page<ExperimentSummary>(page, total);
     }

@@ -131,11 +131,6 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
             ?? throw new KeyNotFoundException($"There is no version {number} of model '{name}'.");
-        if (version.State is not (ModelState.Registered or ModelState.Validated or ModelState.Failed))
-        {
-            throw new DomainException($"{version.Label} is {ModelVersion.Describe(version.State)}; its model card is fixed once review starts.");
-        }
-
         var changed = card.Sections().Zip(version.Card.Sections()).Where(p => p.First.Markdown != p.Second.Markdown).Select(p => p.First.Title).ToList();
         version.EditCard(card);
         db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.ModelCardEdited, $"model:{name}:{number}", time,
@@ -164,10 +159,6 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    /// <summary>Whether <paramref name="actor"/> may retire a version: its author, Ops or an administrator.</summary>
-    public static bool CanArchive(Actor actor, ModelVersion version) =>
-        actor.Name == version.Author || actor.IsIn(Portal.Domain.Identity.Roles.Ops) || actor.IsIn(Portal.Domain.Identity.Roles.Admin);
-
     /// <summary>Retires an approved or deployed version, with a reason; audited.</summary>
     public async Task ArchiveAsync(string name, int number, string? reason, Actor actor, CancellationToken cancellationToken)
     {
@@ -175,7 +166,7 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
             ?? throw new KeyNotFoundException($"There is no version {number} of model '{name}'.");
-        if (!CanArchive(actor, version))
+        if (!version.IsRetiredBy(actor))
         {
             throw new NotPermittedException($"Only the author of {version.Label}, Ops or an administrator can archive it.");
         }

@@ -80,6 +80,26 @@ public abstract class TrackingStoreContract : IDisposable
         Assert.Equal(["r02", "r29"], second.Items.Select(r => r.Name));
     }
 
+    [Fact]
+    public async Task EachExperiment_ShowsItsOwnLastRun_NotThePortalsNewest()
+    {
+        await using var services = await (await BuilderAsync()).StartAsync();
+        var store = services.GetRequiredService<TrackingStore>();
+        var old = await store.CreateExperimentAsync("quiet", null, Scientist, CancellationToken.None);
+        var busy = await store.CreateExperimentAsync("busy", null, Scientist, CancellationToken.None);
+        var empty = await store.CreateExperimentAsync("empty", null, Scientist, CancellationToken.None);
+        var lastWeek = new DateTime(2026, 11, 20, 9, 0, 0, DateTimeKind.Utc);
+        await store.CreateRunAsync(old.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "old", lastWeek, null, Scientist, CancellationToken.None);
+        await store.CreateRunAsync(busy.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "new", lastWeek.AddDays(5), null, Scientist, CancellationToken.None);
+
+        var page = await store.SearchExperimentsAsync(null, 0, 50, false, CancellationToken.None);
+
+        var lastRun = page.Items.ToDictionary(e => e.Experiment.Name, e => e.LastRunAt);
+        Assert.Equal(lastWeek, lastRun["quiet"]?.ToUniversalTime());
+        Assert.Equal(lastWeek.AddDays(5), lastRun["busy"]?.ToUniversalTime());
+        Assert.Null(lastRun["empty"]);
+    }
+
     public void Dispose()
     {
         _data.Dispose();

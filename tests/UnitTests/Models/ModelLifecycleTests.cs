@@ -34,7 +34,8 @@ public class ModelLifecycleTests
             if (legal)
             {
                 Do(version, move);
-                Assert.Contains(version.State, offered.Append(ModelState.Validated)); // withdraw returns to Validated
+                // What pages offer is exactly where the move went (withdraw included: back to Validated).
+                Assert.Contains(version.State, offered);
             }
             else
             {
@@ -43,6 +44,49 @@ public class ModelLifecycleTests
                 Assert.Equal(state, version.State);
             }
         }
+    }
+
+    [Fact]
+    public void NextStates_AreExactlyTheStatesTheMovesReach()
+    {
+        foreach (var state in Enum.GetValues<ModelState>())
+        {
+            var reached = new HashSet<ModelState>();
+            foreach (var (_, move) in Moves.Select(m => ((ModelState)m[0], (string)m[1])))
+            {
+                var version = In(state);
+                try
+                {
+                    Do(version, move);
+                    reached.Add(version.State);
+                }
+                catch (DomainException)
+                {
+                    // Not legal from here.
+                }
+            }
+
+            Assert.Equal(reached.Order(), In(state).NextStates().Order());
+        }
+    }
+
+    [Fact]
+    public void TheEntityAnswers_WhoMayEditTheCard_RequestApproval_AndArchive()
+    {
+        var ops = new Actor("olga@x", [Roles.Ops]);
+        var viewer = new Actor("vic@x", [Roles.Viewer]);
+
+        Assert.True(In(ModelState.Validated).MayEditCard(Author));
+        Assert.False(In(ModelState.PendingApproval).MayEditCard(Author));
+        Assert.False(In(ModelState.Validated).MayEditCard(viewer));
+        Assert.Throws<DomainException>(() => In(ModelState.Approved).EditCard(ModelCard.Empty));
+        Assert.True(In(ModelState.Validated).MayRequestApproval(Author));
+        Assert.False(In(ModelState.Registered).MayRequestApproval(Author));
+        Assert.False(In(ModelState.Validated).MayRequestApproval(ops));
+        Assert.True(In(ModelState.Approved).MayArchive(ops));
+        Assert.True(In(ModelState.Deployed).MayArchive(Author));
+        Assert.False(In(ModelState.Validated).MayArchive(ops));
+        Assert.False(In(ModelState.Approved).MayArchive(viewer));
     }
 
     [Fact]

@@ -66,13 +66,11 @@ public sealed partial class VersionPage
             return;
         }
 
-        var state = _pack.Version.State;
-        var mayWrite = RegisteredModel.CanRegister(actor);
-        _canEditCard = mayWrite && state is ModelState.Registered or ModelState.Validated or ModelState.Failed;
-        _canRequest = mayWrite && state == ModelState.Validated;
+        _canEditCard = _pack.Version.MayEditCard(actor);
+        _canRequest = _pack.Version.MayRequestApproval(actor);
         _openRequest = _pack.Requests.FirstOrDefault(r => r.State == ApprovalState.Open);
         _isReviewer = actor.IsIn(_pack.Governance.Policy.ReviewerRole);
-        _canArchive = state is ModelState.Approved or ModelState.Deployed && ModelRegistry.CanArchive(actor, _pack.Version);
+        _canArchive = _pack.Version.MayArchive(actor);
         _lineage = await Lineage.WalkAsync(ArtifactRef.Parse($"model:{Name}:{Number}"), LineageDirection.Both, 3, cancel);
     });
 
