@@ -7,6 +7,9 @@ public sealed class FieldErrors
 
     public bool IsEmpty => _errors.Count == 0;
 
+    /// <summary>The fields with errors, in the order first reported.</summary>
+    public IEnumerable<string> Fields => _errors.Keys;
+
     public FieldErrors Add(string field, string message)
     {
         if (!_errors.TryGetValue(field, out var messages))

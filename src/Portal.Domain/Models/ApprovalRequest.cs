@@ -43,8 +43,6 @@ public enum Verdict
 
 public sealed record ApprovalDecision(string Reviewer, Verdict Verdict, string Reason, DateTime At);
 
-/// <summary>A decision that cannot be taken as given (no reason, unknown verdict): the caller's input is wrong.</summary>
-public sealed class InvalidDecisionException(string message) : DomainException(message);
 
 /// <summary>
 /// A request to approve one model version, under a snapshot of the policy at request time. Reviewers decide
@@ -139,7 +137,7 @@ public sealed class ApprovalRequest : Entity
     /// now; if it differs from the one requested, the request becomes void and nothing is decided.
     /// </summary>
     /// <exception cref="NotPermittedException">Wrong role, or the reviewer is the author.</exception>
-    /// <exception cref="InvalidDecisionException">No reason given.</exception>
+    /// <exception cref="InvalidInputException">No reason given.</exception>
     /// <exception cref="DomainException">The request is not open (decided, expired, void) or the reviewer decided already.</exception>
     public void Decide(Actor reviewer, Verdict verdict, string? reason, ModelVersion version, string currentArtifactHash, TimeProvider time)
     {
@@ -147,7 +145,7 @@ public sealed class ApprovalRequest : Entity
         ArgumentNullException.ThrowIfNull(version);
         if (string.IsNullOrWhiteSpace(reason))
         {
-            throw new InvalidDecisionException("reason: say why you approve or reject; it is kept in the audit trail and shown to the author.");
+            throw new InvalidInputException("reason", "reason: say why you approve or reject; it is kept in the audit trail and shown to the author.");
         }
 
         if (!reviewer.IsIn(Policy.ReviewerRole) || (!Policy.AuthorMayApprove && (reviewer.Name == version.Author || reviewer.Name == RequestedBy)))

@@ -137,5 +137,3 @@ public sealed record ModelCard(string IntendedUse, string Limitations, string Tr
             ? $"{title}: at most {MaxSectionLength:N0} characters." : null;
 }
 
-/// <summary>A check could not be recorded (unknown name, version past validation).</summary>
-public sealed class CheckRecordException(string message) : DomainException(message);

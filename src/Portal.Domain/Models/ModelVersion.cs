@@ -122,12 +122,12 @@ public sealed class ModelVersion : Entity
         ArgumentNullException.ThrowIfNull(required);
         if (Checks.All(c => c.Name != check.Name))
         {
-            throw new CheckRecordException($"{Label} has no check '{check.Name}'.");
+            throw new DomainException($"{Label} has no check '{check.Name}'.");
         }
 
         if (State != ModelState.Registered)
         {
-            throw new CheckRecordException($"{Label} is {Describe(State)}; its checks are closed.");
+            throw new DomainException($"{Label} is {Describe(State)}; its checks are closed.");
         }
 
         Checks = [.. Checks.Select(c => c.Name == check.Name ? check : c)];

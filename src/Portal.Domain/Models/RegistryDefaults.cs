@@ -57,13 +57,7 @@ public sealed class RegistryDefaults : Entity
     {
         if ((policy?.Problem() ?? validation?.Problem()) is { } problem)
         {
-            throw new PolicyInputException(problem);
+            throw InvalidInputException.FromMessage(problem);
         }
     }
-}
-
-/// <summary>A policy or check setting that cannot work; the message starts with the field's name.</summary>
-public sealed class PolicyInputException(string message) : DomainException(message)
-{
-    public string Field => Message.Split(':')[0];
 }

@@ -10,7 +10,7 @@ namespace Portal.Infrastructure.Jobs;
 public sealed partial class JobService
 {
     /// <summary>Everything a person can get wrong in a request, checked before anything is written.</summary>
-    /// <exception cref="JobRequestException">What is wrong, per field.</exception>
+    /// <exception cref="InvalidInputException">What is wrong, per field.</exception>
     public async Task<(string Experiment, string? CodeFolder, Dictionary<string, string> Inputs, IReadOnlyDictionary<string, string> Params, TimeSpan Timeout)> CheckAsync(
         JobRequest request, CancellationToken cancellationToken)
     {
@@ -75,7 +75,7 @@ public sealed partial class JobService
 
         if (!errors.IsEmpty)
         {
-            throw new JobRequestException(errors);
+            throw new InvalidInputException(errors);
         }
 
         return (experimentName!, codeFolder, inputs, parameters, timeout);

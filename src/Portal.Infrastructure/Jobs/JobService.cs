@@ -34,12 +34,6 @@ public sealed record JobRequest(
     public string? SystemCode { get; init; }
 }
 
-/// <summary>Refused job input, per field.</summary>
-public sealed class JobRequestException(FieldErrors errors) : DomainException(errors.ToString())
-{
-    public FieldErrors Errors { get; } = errors;
-}
-
 /// <summary>
 /// Submits, cancels and reads jobs. Checks everything a person can get wrong before anything is written
 /// (experiment name, command, code folder, inputs, params), then creates the run and the job together.
@@ -193,7 +187,7 @@ public sealed partial class JobService(
         // Who may cancel is the job's own rule (its submitter, an administrator; the portal for its sweeps' trials).
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no job {jobId}.");
+            ?? throw new NotFoundException($"There is no job {jobId}.");
         if (job.CancelRefusal(actor) is { } refusal)
         {
             throw new NotPermittedException(refusal);

@@ -78,7 +78,7 @@ public sealed partial class LocalJobRunner(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no job {jobId}.");
+            ?? throw new NotFoundException($"There is no job {jobId}.");
         var path = Path.Combine(FolderOf(job.RunId), LogFile);
         var dropped = _running.TryGetValue(jobId, out var running) ? running.Dropped : JobCommand.ReadDropped(FolderOf(job.RunId));
         Stream? stream = File.Exists(path) ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete) : null;

@@ -1,3 +1,4 @@
+using Portal.Domain.Common;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Infrastructure.Datasets;
@@ -19,10 +20,10 @@ internal static class RunFolder
         var (content, fileName) = parts[0] == "model"
             ? await services.GetRequiredService<Models.ModelRegistry>().OpenArtifactAsync(parts[1], number, cancellationToken) is { } model
                 ? (model.Content, model.Version.ArtifactPath)
-                : throw new KeyNotFoundException($"input {name}: model version {reference} no longer exists.")
+                : throw new NotFoundException($"input {name}: model version {reference} no longer exists.")
             : await services.GetRequiredService<DatasetCatalog>().OpenContentAsync(parts[1], number, cancellationToken) is { } dataset
                 ? (dataset.Content, dataset.Version.FileName)
-                : throw new KeyNotFoundException($"input {name}: dataset version {reference} no longer exists.");
+                : throw new NotFoundException($"input {name}: dataset version {reference} no longer exists.");
         Directory.CreateDirectory(Path.Combine(folder, "inputs"));
         var path = Path.Combine(folder, "inputs", $"{name}{Path.GetExtension(fileName)}");
         await using (content)

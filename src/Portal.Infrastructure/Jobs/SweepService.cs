@@ -151,7 +151,7 @@ public sealed partial class SweepService(
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var sweep = await db.Sweeps.FirstOrDefaultAsync(s => s.Id == sweepId, cancellationToken) ?? throw new KeyNotFoundException($"There is no sweep {sweepId}.");
+            var sweep = await db.Sweeps.FirstOrDefaultAsync(s => s.Id == sweepId, cancellationToken) ?? throw new NotFoundException($"There is no sweep {sweepId}.");
             if (!sweep.Cancel(actor, time))
             {
                 return false;

@@ -31,12 +31,12 @@ public sealed class Approvals(IDbContextFactory<PortalDbContext> dbFactory, Regi
 
         if ((comment ?? "").Length > 4000)
         {
-            throw new InvalidDecisionException("comment: at most 4,000 characters.");
+            throw new InvalidInputException("comment", "comment: at most 4,000 characters.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == modelName && v.Version == number, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no version {number} of model '{modelName}'.");
+            ?? throw new NotFoundException($"There is no version {number} of model '{modelName}'.");
         var (policy, _) = await policies.EffectiveAsync(db, modelName, cancellationToken);
         var from = version.State;
         var passed = version.Checks.Where(c => c.Status == CheckStatus.Passed).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
@@ -51,14 +51,14 @@ public sealed class Approvals(IDbContextFactory<PortalDbContext> dbFactory, Regi
 
     /// <summary>Records a reviewer's decision.</summary>
     /// <exception cref="NotPermittedException">Wrong role or the reviewer's own model (audited).</exception>
-    /// <exception cref="InvalidDecisionException">No reason.</exception>
+    /// <exception cref="InvalidInputException">No reason.</exception>
     /// <exception cref="DomainException">Not open (decided, expired, void), decided twice, or another decision won the race.</exception>
     public async Task<ApprovalRequest> DecideAsync(Guid requestId, Verdict verdict, string? reason, Actor reviewer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reviewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var request = await db.ApprovalRequests.FirstOrDefaultAsync(r => r.Id == requestId, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no approval request {requestId}.");
+            ?? throw new NotFoundException($"There is no approval request {requestId}.");
         var version = await db.ModelVersions.FirstAsync(v => v.ModelName == request.ModelName && v.Version == request.Version, cancellationToken);
         var digest = await registry.CurrentArtifactHashAsync(db, version, cancellationToken) ?? "";
         var (stateBefore, versionBefore) = (request.State, version.State);

@@ -17,12 +17,6 @@ public sealed record ModelSummary(RegisteredModel Model, int Versions, int? Late
 /// <summary>A page of the models list: filter by name, sort by name, versions or last change.</summary>
 public sealed record ModelQuery(string? NameContains = null, string? OrderBy = null, bool Descending = false, int Skip = 0, int Take = 25);
 
-/// <summary>Refused registration input, naming the field.</summary>
-public sealed class ModelInputException(string field, string message) : DomainException(message)
-{
-    public string Field { get; } = field;
-}
-
 /// <summary>
 /// The model registry: versions registered from a run's artifact (bound to its SHA-256), with lineage
 /// run → model and dataset → run → model, and an audit entry for every change.
@@ -43,12 +37,12 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
 
         if (DatasetNames.Problem(name) is { } nameProblem)
         {
-            throw new ModelInputException("name", nameProblem.Replace("dataset", "model", StringComparison.OrdinalIgnoreCase));
+            throw new InvalidInputException("name", nameProblem.Replace("dataset", "model", StringComparison.OrdinalIgnoreCase));
         }
 
         if (string.IsNullOrWhiteSpace(runId))
         {
-            throw new ModelInputException("runId", "runId: name the run whose artifact becomes the model.");
+            throw new InvalidInputException("runId", "runId: name the run whose artifact becomes the model.");
         }
 
         // The source must be a file the run stored: a URL, an absolute path or one that climbs out is refused.
@@ -59,19 +53,19 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         }
         catch (TrackingException e)
         {
-            throw new ModelInputException("artifactPath", $"artifactPath: {e.Message}");
+            throw new InvalidInputException("artifactPath", $"artifactPath: {e.Message}");
         }
 
         if (RunArtifacts.PathProblem(path) is { } pathProblem)
         {
-            throw new ModelInputException("artifactPath", $"artifactPath: {pathProblem} It names a file of the run, such as outputs/model.pkl.");
+            throw new InvalidInputException("artifactPath", $"artifactPath: {pathProblem} It names a file of the run, such as outputs/model.pkl.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
-            ?? throw new ModelInputException("runId", $"runId: there is no run {runId}.");
+            ?? throw new InvalidInputException("runId", $"runId: there is no run {runId}.");
         var artifact = await db.RunArtifacts.AsNoTracking().FirstOrDefaultAsync(a => a.RunId == runId && a.Path == path, cancellationToken)
-            ?? throw new ModelInputException("artifactPath", $"artifactPath: run {runId} has no artifact '{path}'.");
+            ?? throw new InvalidInputException("artifactPath", $"artifactPath: run {runId} has no artifact '{path}'.");
 
         var gate = Gates.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
         ModelVersion version;
@@ -125,12 +119,12 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
 
         if (card.Problem() is { } problem)
         {
-            throw new ModelInputException("card", problem);
+            throw new InvalidInputException("card", problem);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no version {number} of model '{name}'.");
+            ?? throw new NotFoundException($"There is no version {number} of model '{name}'.");
         var changed = card.Sections().Zip(version.Card.Sections()).Where(p => p.First.Markdown != p.Second.Markdown).Select(p => p.First.Title).ToList();
         version.EditCard(card);
         db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.ModelCardEdited, $"model:{name}:{number}", time,
@@ -152,7 +146,7 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no version {number} of model '{name}'.");
+            ?? throw new NotFoundException($"There is no version {number} of model '{name}'.");
         var from = version.State;
         version.Deploy(time);
         ModelValidation.AuditStateChange(db, version, from, actor, time);
@@ -165,7 +159,7 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no version {number} of model '{name}'.");
+            ?? throw new NotFoundException($"There is no version {number} of model '{name}'.");
         if (!version.IsRetiredBy(actor))
         {
             throw new NotPermittedException($"Only the author of {version.Label}, Ops or an administrator can archive it.");
@@ -173,7 +167,7 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
 
         if (string.IsNullOrWhiteSpace(reason))
         {
-            throw new ModelInputException("reason", "reason: say why the version is archived; it is kept with the version.");
+            throw new InvalidInputException("reason", "reason: say why the version is archived; it is kept with the version.");
         }
 
         var from = version.State;
@@ -201,17 +195,17 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
     {
         if ((description ?? "").Length > 4000)
         {
-            throw new ModelInputException("description", "description: at most 4,000 characters.");
+            throw new InvalidInputException("description", "description: at most 4,000 characters.");
         }
 
         if (tags is { } given && (given.Count > 50 || given.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > 100)))
         {
-            throw new ModelInputException("tags", "tags: at most 50, each 1–100 characters.");
+            throw new InvalidInputException("tags", "tags: at most 50, each 1–100 characters.");
         }
 
         if (tags?.Select(t => Names.FreeTextProblem(t.Trim(' '), "tags", 100)).FirstOrDefault(p => p is not null) is { } tagProblem)
         {
-            throw new ModelInputException("tags", tagProblem);
+            throw new InvalidInputException("tags", tagProblem);
         }
 
         var training = run.Inputs.Where(i => i.StartsWith("dataset:", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();

@@ -37,7 +37,7 @@ public sealed class RegistryPolicies(IDbContextFactory<PortalDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var model = await db.RegisteredModels.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no model '{name}'.");
+            ?? throw new NotFoundException($"There is no model '{name}'.");
         var (policy, settings) = await EffectiveAsync(db, name, cancellationToken);
         return new(policy, settings, model.Policy is not null, model.Validation is not null);
     }
@@ -65,7 +65,7 @@ public sealed class RegistryPolicies(IDbContextFactory<PortalDbContext> dbFactor
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var model = await db.RegisteredModels.FirstOrDefaultAsync(m => m.Name == name, cancellationToken)
-            ?? throw new KeyNotFoundException($"There is no model '{name}'.");
+            ?? throw new NotFoundException($"There is no model '{name}'.");
         var before = Describe(await ForModelAsync(name, cancellationToken));
         model.Govern(policy, settings, actor);
         var (effectivePolicy, effectiveSettings) = (policy, settings);

@@ -7,9 +7,9 @@ using Portal.Security;
 namespace Portal.Api;
 
 /// <summary>
-/// Turns exceptions on script-facing routes into problem answers: a broken rule is 409, a refused actor
-/// 403, unreadable input 400, a busy or unreachable database 503 with Retry-After. Anything else is a 500
-/// that names no internals.
+/// Turns exceptions on script-facing routes into problem answers, once for every endpoint: an unknown id is
+/// 404, wrong input 400 naming the fields, a broken rule or state 409, a refused actor 403, a busy or
+/// unreachable database 503 with Retry-After. Anything else is a 500 that names no internals.
 /// </summary>
 internal sealed partial class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
@@ -23,6 +23,10 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         var (status, title, detail) = exception switch
         {
             _ when DatabaseErrors.IsTransient(exception) => (StatusCodes.Status503ServiceUnavailable, "Database busy", DatabaseErrors.Explain(exception)),
+            NotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
+            KeyNotFoundException e => (StatusCodes.Status404NotFound, "Not found", e.Message),
+            InvalidInputException e => (StatusCodes.Status400BadRequest, "One or more validation errors occurred.", e.Message),
+            Portal.Infrastructure.Datasets.Ingestion.DatasetFileException e => (StatusCodes.Status400BadRequest, "One or more validation errors occurred.", e.Message),
             NotPermittedException e => (StatusCodes.Status403Forbidden, "Forbidden", e.Message),
             DomainException e => (StatusCodes.Status409Conflict, "Conflict", e.Message),
             BadHttpRequestException e => (e.StatusCode, "Bad request", Explain(e)),
@@ -45,9 +49,19 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            ProblemDetails = FieldsOf(exception) is { } errors
+                ? new HttpValidationProblemDetails(errors) { Status = status, Title = title, Detail = detail }
+                : new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
     }
+
+    private static IDictionary<string, string[]>? FieldsOf(Exception exception) => exception switch
+    {
+        InvalidInputException e => e.Errors.ToDictionary(),
+        Portal.Infrastructure.Datasets.DatasetInputException e => new Dictionary<string, string[]> { [e.Field] = [e.Message] },
+        Portal.Infrastructure.Datasets.Ingestion.DatasetFileException e => new Dictionary<string, string[]> { ["file"] = [e.Message] },
+        _ => null,
+    };
 
     private static string Explain(BadHttpRequestException exception) =>
         exception.InnerException is System.Text.Json.JsonException json

@@ -1,3 +1,4 @@
+using Portal.Domain.Common;
 using System.Security.Claims;
 using Portal.Domain.Models;
 using Portal.Features.Navigation;
@@ -52,19 +53,8 @@ internal static class ApprovalsApi
 
     private static async Task<IResult> RequestAsync(string name, int version, RequestBody? body, Approvals approvals, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        try
-        {
-            var request = await approvals.RequestAsync(name, version, body?.Comment, user.ToActor(), cancellationToken);
-            return TypedResults.Created($"/api/v1/approval-requests/{request.Id}", new { id = request.Id, state = request.State.ToString(), policy = PolicyShape(request.Policy) });
-        }
-        catch (KeyNotFoundException e)
-        {
-            return ApiProblems.NotFound(e.Message);
-        }
-        catch (InvalidDecisionException e)
-        {
-            return ApiProblems.Invalid("comment", e.Message);
-        }
+        var request = await approvals.RequestAsync(name, version, body?.Comment, user.ToActor(), cancellationToken);
+        return TypedResults.Created($"/api/v1/approval-requests/{request.Id}", new { id = request.Id, state = request.State.ToString(), policy = PolicyShape(request.Policy) });
     }
 
     private static async Task<IResult> ListAsync(Approvals approvals, string? state, string? model, int? page, int? pageSize, HttpContext http, CancellationToken cancellationToken)
@@ -104,17 +94,6 @@ internal static class ApprovalsApi
                 return ApiProblems.Invalid("verdict", $"verdict: '{body?.Verdict}' is neither 'approve' nor 'reject'.");
         }
 
-        try
-        {
-            return TypedResults.Ok(Shape(await approvals.DecideAsync(id, verdict, body!.Reason, user.ToActor(), cancellationToken)));
-        }
-        catch (KeyNotFoundException e)
-        {
-            return ApiProblems.NotFound(e.Message);
-        }
-        catch (InvalidDecisionException e)
-        {
-            return ApiProblems.Invalid("reason", e.Message);
-        }
+        return TypedResults.Ok(Shape(await approvals.DecideAsync(id, verdict, body!.Reason, user.ToActor(), cancellationToken)));
     }
 }

@@ -87,14 +87,6 @@ internal static class DatasetsApi
         {
             return TooLarge(limit);
         }
-        catch (DatasetInputException ex)
-        {
-            return ApiProblems.Invalid(ex.Field, ex.Message);
-        }
-        catch (DatasetFileException ex)
-        {
-            return ApiProblems.Invalid("file", ex.Message);
-        }
         catch (InvalidDataException ex) when (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
         {
             return TooLarge(limit);
@@ -219,14 +211,7 @@ internal static class DatasetsApi
             return TypedResults.ValidationProblem(errors, detail: "The contract has problems; nothing was changed.");
         }
 
-        try
-        {
-            return TypedResults.Ok(DatasetResponses.Contract(await catalog.ReviseContractAsync(name, columns, user.ToActor(), cancellationToken)));
-        }
-        catch (DatasetInputException ex)
-        {
-            return ApiProblems.Invalid(ex.Field, ex.Message);
-        }
+        return TypedResults.Ok(DatasetResponses.Contract(await catalog.ReviseContractAsync(name, columns, user.ToActor(), cancellationToken)));
     }
 
     private static async Task<IResult> DescribeVersionAsync(string name, int version, VersionEdit? edit, DatasetCatalog catalog, ClaimsPrincipal user, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Portal.Domain.Common;
 using System.Security.Claims;
 using Portal.Domain.Jobs;
 using Portal.Domain.Ports;
@@ -32,17 +33,10 @@ internal static class JobsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send {experiment, command, codePath?, inputs?, params?, compute?} as JSON."] });
         }
 
-        try
-        {
-            var job = await jobs.SubmitAsync(new JobRequest(body.Experiment, body.Command, body.CodePath, body.Inputs, body.Params, body.Compute, body.TimeoutMinutes, body.RunName,
-                Environment: body.Environment),
-                user.ToActor(), cancellationToken);
-            return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", new { jobId = job.Id, runId = job.RunId, status = job.Status.ToString() });
-        }
-        catch (JobRequestException e)
-        {
-            return TypedResults.ValidationProblem(e.Errors.ToDictionary(), detail: e.Message);
-        }
+        var job = await jobs.SubmitAsync(new JobRequest(body.Experiment, body.Command, body.CodePath, body.Inputs, body.Params, body.Compute, body.TimeoutMinutes, body.RunName,
+            Environment: body.Environment),
+            user.ToActor(), cancellationToken);
+        return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", new { jobId = job.Id, runId = job.RunId, status = job.Status.ToString() });
     }
 
     private static async Task<IResult> ListAsync(JobService jobs, CancellationToken cancellationToken, int take = 50) =>
@@ -53,15 +47,8 @@ internal static class JobsApi
 
     private static async Task<IResult> CancelAsync(string jobId, JobService jobs, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        try
-        {
-            var (job, message) = await jobs.CancelAsync(jobId, user.ToActor(), cancellationToken);
-            return TypedResults.Ok(new { jobId = job.Id, runId = job.RunId, status = job.Status.ToString(), message });
-        }
-        catch (KeyNotFoundException)
-        {
-            return NotFound(jobId);
-        }
+        var (job, message) = await jobs.CancelAsync(jobId, user.ToActor(), cancellationToken);
+        return TypedResults.Ok(new { jobId = job.Id, runId = job.RunId, status = job.Status.ToString(), message });
     }
 
     private static async Task<IResult> LogsAsync(string jobId, IWorkspaceBackend backend, JobService jobs, DatasetCatalog catalog, ClaimsPrincipal user,
@@ -74,18 +61,11 @@ internal static class JobsApi
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: refusal);
         }
 
-        try
-        {
-            var chunk = await backend.ReadLogAsync(jobId, offset, MaxLogRead, cancellationToken);
-            response.Headers["X-Log-Next-Offset"] = chunk.NextOffset.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            response.Headers["X-Log-Length"] = chunk.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            response.Headers["X-Log-Dropped-Bytes"] = chunk.DroppedBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Text(chunk.Text, "text/plain; charset=utf-8");
-        }
-        catch (KeyNotFoundException)
-        {
-            return NotFound(jobId);
-        }
+        var chunk = await backend.ReadLogAsync(jobId, offset, MaxLogRead, cancellationToken);
+        response.Headers["X-Log-Next-Offset"] = chunk.NextOffset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["X-Log-Length"] = chunk.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["X-Log-Dropped-Bytes"] = chunk.DroppedBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Text(chunk.Text, "text/plain; charset=utf-8");
     }
 
     internal static object Shape(Job job) => new

@@ -1,3 +1,4 @@
+using Portal.Domain.Common;
 using System.Security.Claims;
 using Portal.Domain.Lineage;
 using Portal.Domain.Models;
@@ -71,15 +72,8 @@ internal static class ModelsApi
 
     private static async Task<IResult> RegisterAsync(string name, RegisterBody? body, ModelRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        try
-        {
-            var version = await registry.RegisterVersionAsync(name, body?.RunId, body?.ArtifactPath, user.ToActor(), cancellationToken, body?.Description, body?.Tags);
-            return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(name)}/versions/{version.Version}", new { name, version = version.Version, state = version.State.ToString() });
-        }
-        catch (ModelInputException e)
-        {
-            return ApiProblems.Invalid(e.Field, e.Message);
-        }
+        var version = await registry.RegisterVersionAsync(name, body?.RunId, body?.ArtifactPath, user.ToActor(), cancellationToken, body?.Description, body?.Tags);
+        return TypedResults.Created($"/api/v1/models/{Uri.EscapeDataString(name)}/versions/{version.Version}", new { name, version = version.Version, state = version.State.ToString() });
     }
 
     private static async Task<IResult> GetAsync(string name, int version, ModelRegistry registry, LineageGraph lineage, CancellationToken cancellationToken)
@@ -121,38 +115,16 @@ internal static class ModelsApi
             return ApiProblems.Invalid("card", "card: send the five sections as JSON.");
         }
 
-        try
-        {
-            var card = new ModelCard(body.IntendedUse ?? "", body.Limitations ?? "", body.TrainingData ?? "", body.Evaluation ?? "", body.EthicalConsiderations ?? "");
-            await registry.EditCardAsync(name, version, card, user.ToActor(), cancellationToken);
-            return TypedResults.NoContent();
-        }
-        catch (KeyNotFoundException e)
-        {
-            return ApiProblems.NotFound(e.Message);
-        }
-        catch (ModelInputException e)
-        {
-            return ApiProblems.Invalid(e.Field, e.Message);
-        }
+        var card = new ModelCard(body.IntendedUse ?? "", body.Limitations ?? "", body.TrainingData ?? "", body.Evaluation ?? "", body.EthicalConsiderations ?? "");
+        await registry.EditCardAsync(name, version, card, user.ToActor(), cancellationToken);
+        return TypedResults.NoContent();
     }
 
     private static async Task<IResult> ArchiveAsync(string name, int version, ArchiveBody? body, ModelRegistry registry, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        try
-        {
-            await registry.ArchiveAsync(name, version, body?.Reason, user.ToActor(), cancellationToken);
-            var archived = await registry.FindVersionAsync(name, version, cancellationToken);
-            return TypedResults.Ok(new { name, version, state = archived!.State.ToString(), stateReason = archived.StateReason });
-        }
-        catch (KeyNotFoundException e)
-        {
-            return ApiProblems.NotFound(e.Message);
-        }
-        catch (ModelInputException e)
-        {
-            return ApiProblems.Invalid(e.Field, e.Message);
-        }
+        await registry.ArchiveAsync(name, version, body?.Reason, user.ToActor(), cancellationToken);
+        var archived = await registry.FindVersionAsync(name, version, cancellationToken);
+        return TypedResults.Ok(new { name, version, state = archived!.State.ToString(), stateReason = archived.StateReason });
     }
 
     private static async Task<IResult> GetDefaultsAsync(RegistryPolicies policies, CancellationToken cancellationToken)
@@ -168,33 +140,15 @@ internal static class ModelsApi
             return ApiProblems.Invalid("policy", "policy and checks: send both.");
         }
 
-        try
-        {
-            await policies.SaveDefaultsAsync(body.Policy.ToPolicy(), Normalised(body.Checks), user.ToActor(), cancellationToken);
-            return await GetDefaultsAsync(policies, cancellationToken);
-        }
-        catch (PolicyInputException e)
-        {
-            return ApiProblems.Invalid(e.Field, e.Message);
-        }
+        await policies.SaveDefaultsAsync(body.Policy.ToPolicy(), Normalised(body.Checks), user.ToActor(), cancellationToken);
+        return await GetDefaultsAsync(policies, cancellationToken);
     }
 
     private static async Task<IResult> SetModelPolicyAsync(string name, GovernanceBody? body, RegistryPolicies policies, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        try
-        {
-            await policies.SaveForModelAsync(name, body?.Policy?.ToPolicy(), body?.Checks is { } checks ? Normalised(checks) : null, user.ToActor(), cancellationToken);
-            var effective = await policies.ForModelAsync(name, cancellationToken);
-            return TypedResults.Ok(new { policy = ApprovalsApi.PolicyShape(effective.Policy), checks = effective.Validation, ownPolicy = effective.ModelOwnPolicy, ownChecks = effective.ModelOwnValidation });
-        }
-        catch (KeyNotFoundException e)
-        {
-            return ApiProblems.NotFound(e.Message);
-        }
-        catch (PolicyInputException e)
-        {
-            return ApiProblems.Invalid(e.Field, e.Message);
-        }
+        await policies.SaveForModelAsync(name, body?.Policy?.ToPolicy(), body?.Checks is { } checks ? Normalised(checks) : null, user.ToActor(), cancellationToken);
+        var effective = await policies.ForModelAsync(name, cancellationToken);
+        return TypedResults.Ok(new { policy = ApprovalsApi.PolicyShape(effective.Policy), checks = effective.Validation, ownPolicy = effective.ModelOwnPolicy, ownChecks = effective.ModelOwnValidation });
     }
 
     // JSON may leave lists and names out; the domain then explains what is missing.

@@ -78,9 +78,15 @@ internal static class RunsApi
         return TypedResults.Stream(found.Content, "application/octet-stream", Path.GetFileName(found.Artifact.Path));
     }
 
-    private static async Task<IResult> SeriesAsync(string runId, string key, MetricSeries series, CancellationToken cancellationToken,
+    private static async Task<IResult> SeriesAsync(string runId, string key, MetricSeries series, TrackingStore tracking, CancellationToken cancellationToken,
         long? from = null, long? to = null, int maxPoints = MetricSeries.DefaultMaxPoints)
     {
+        // A run that exists but never logged the key has an empty series (as MLflow's history); an unknown run is 404.
+        if (await tracking.FindRunAsync(runId, cancellationToken) is null)
+        {
+            return NotFound(runId);
+        }
+
         var result = await series.ReadAsync(runId, key, from, to, maxPoints, cancellationToken);
         return TypedResults.Ok(new
         {

@@ -65,10 +65,6 @@ internal static class SweepsApi
                 body.Name, strategy!.Value, space, body.Objective, direction!.Value, body.MaxTrials ?? 10, body.MaxConcurrent ?? 2, body.Seed ?? 1), user.ToActor(), cancellationToken);
             return TypedResults.Created($"/api/v1/sweeps/{sweep.Id}", new { sweepId = sweep.Id, parentRunId = sweep.ParentRunId, trials = sweep.Trials.Count, status = sweep.Status.ToString() });
         }
-        catch (JobRequestException e)
-        {
-            return TypedResults.ValidationProblem(e.Errors.ToDictionary(), detail: e.Message);
-        }
         catch (DomainException e) when (e is not NotPermittedException)
         {
             return ApiProblems.Invalid("sweep", e.Message);
@@ -102,15 +98,8 @@ internal static class SweepsApi
 
     private static async Task<IResult> CancelAsync(string sweepId, SweepService sweeps, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        try
-        {
-            var canceled = await sweeps.CancelAsync(sweepId, user.ToActor(), cancellationToken);
-            return TypedResults.Ok(new { sweepId, message = canceled ? "The sweep is canceled; its running trials are being stopped." : "The sweep had already ended." });
-        }
-        catch (KeyNotFoundException)
-        {
-            return TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"There is no sweep {sweepId}.");
-        }
+        var canceled = await sweeps.CancelAsync(sweepId, user.ToActor(), cancellationToken);
+        return TypedResults.Ok(new { sweepId, message = canceled ? "The sweep is canceled; its running trials are being stopped." : "The sweep had already ended." });
     }
 
     /// <summary><c>{"max_depth": [2, 4, 6], "learning_rate": {"min": 0.01, "max": 0.3, "log": true}}</c></summary>

@@ -30,7 +30,7 @@ public class ModelEvidenceTests
         version.RecordCheck(new ModelCheck(ModelChecks.SliceMetrics, CheckStatus.Passed, "even", _time.UtcNow()), ModelChecks.All, _time);
 
         Assert.Equal(ModelState.Validated, version.State);
-        Assert.Throws<CheckRecordException>(() => version.RecordCheck(new ModelCheck(ModelChecks.SliceMetrics, CheckStatus.Failed, "late", _time.UtcNow()), ModelChecks.All, _time));
+        Assert.Throws<DomainException>(() => version.RecordCheck(new ModelCheck(ModelChecks.SliceMetrics, CheckStatus.Failed, "late", _time.UtcNow()), ModelChecks.All, _time));
     }
 
     [Fact]

@@ -97,7 +97,7 @@ public class ModelLifecycleTests
 
         Assert.Throws<NotPermittedException>(() => request.Decide(new Actor(Author.Name, [Roles.DataScientist, Roles.RiskReviewer]), Verdict.Approve, "mine", version, Hash, _time));
         Assert.Throws<NotPermittedException>(() => request.Decide(new Actor("dan@x", [Roles.DataScientist]), Verdict.Approve, "ok", version, Hash, _time));
-        Assert.Throws<InvalidDecisionException>(() => request.Decide(Rita, Verdict.Approve, " ", version, Hash, _time));
+        Assert.Throws<InvalidInputException>(() => request.Decide(Rita, Verdict.Approve, " ", version, Hash, _time));
 
         request.Decide(Rita, Verdict.Approve, "metrics hold up", version, Hash, _time);
         Assert.Equal(ModelState.PendingApproval, version.State);

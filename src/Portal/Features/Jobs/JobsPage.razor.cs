@@ -124,7 +124,7 @@ public sealed partial class JobsPage
                 Navigation.NavigateTo($"/runs/{job.RunId}");
             }
         }
-        catch (JobRequestException e)
+        catch (InvalidInputException e)
         {
             _errors = e.Errors;
         }
