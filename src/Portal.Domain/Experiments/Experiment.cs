@@ -22,7 +22,7 @@ public sealed class Experiment : Entity
     /// <summary>"active" or "deleted", as MLflow calls it.</summary>
     public bool Deleted { get; private set; }
 
-    public Dictionary<string, string> Tags { get; private set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Tags { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     public static Experiment Create(string? name, Actor actor, TimeProvider time)
     {
@@ -49,7 +49,7 @@ public sealed class Experiment : Entity
 
     public void SetTag(string key, string? value, TimeProvider time)
     {
-        Tags[CheckTag(key, value)] = value ?? "";
+        Tags = Tags.With(CheckTag(key, value), value ?? "");
         UpdatedAt = time.UtcNow();
     }
 

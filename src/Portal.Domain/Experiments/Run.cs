@@ -30,15 +30,15 @@ public sealed class Run : Entity
 
     public DateTime? HeartbeatAt { get; private set; }
 
-    public Dictionary<string, string> Params { get; private set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Params { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    public Dictionary<string, string> Tags { get; private set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Tags { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>The latest point of each metric (highest step, then latest time), for tables and sorting.</summary>
-    public Dictionary<string, LatestMetric> Metrics { get; private set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, LatestMetric> Metrics { get; private set; } = new Dictionary<string, LatestMetric>(StringComparer.Ordinal);
 
     /// <summary>Dataset versions the run read (<c>dataset:{name}:{version}</c>), in the order given.</summary>
-    public List<string> Inputs { get; private set; } = [];
+    public IReadOnlyList<string> Inputs { get; private set; } = [];
 
     /// <summary>MLflow's convention for sweeps and nested runs.</summary>
     public string? ParentRunId => Tags.GetValueOrDefault(TrackingRules.ParentRunTag);
@@ -88,7 +88,7 @@ public sealed class Run : Entity
     {
         if (!Inputs.Contains(datasetRef, StringComparer.Ordinal))
         {
-            Inputs.Add(datasetRef);
+            Inputs = [.. Inputs, datasetRef];
         }
     }
 
@@ -121,17 +121,19 @@ public sealed class Run : Entity
             return;
         }
 
-        Params[key!] = value;
+        Params = Params.With(key!, value);
     }
 
-    public void SetTag(string? key, string? value) => Tags[Experiment.CheckTag(key, value)] = value ?? "";
+    public void SetTag(string? key, string? value) => Tags = Tags.With(Experiment.CheckTag(key, value), value ?? "");
 
     public void DeleteTag(string? key)
     {
-        if (key is null || !Tags.Remove(key))
+        if (key is null || !Tags.ContainsKey(key))
         {
             throw new TrackingException(TrackingError.ResourceDoesNotExist, $"No tag with name: {key} in run with id {Id}");
         }
+
+        Tags = Tags.Without(key);
     }
 
     /// <summary>Takes new points into the latest-metric summary; the points are stored by the caller.</summary>
@@ -140,14 +142,17 @@ public sealed class Run : Entity
         ArgumentNullException.ThrowIfNull(points);
         RequireOpen("log metrics to");
         var keys = new HashSet<string>(StringComparer.Ordinal);
+        var metrics = new Dictionary<string, LatestMetric>(Metrics, StringComparer.Ordinal);
         foreach (var p in points)
         {
             keys.Add(p.Key);
-            if (!Metrics.TryGetValue(p.Key, out var latest) || (p.Step, p.Timestamp).CompareTo((latest.Step, latest.Timestamp)) >= 0)
+            if (!metrics.TryGetValue(p.Key, out var latest) || (p.Step, p.Timestamp).CompareTo((latest.Step, latest.Timestamp)) >= 0)
             {
-                Metrics[p.Key] = new LatestMetric(p.Value, p.Step, p.Timestamp);
+                metrics[p.Key] = new LatestMetric(p.Value, p.Step, p.Timestamp);
             }
         }
+
+        Metrics = metrics;
 
         HeartbeatAt = time.UtcNow();
         if (keys.Count > 0)
@@ -199,7 +204,7 @@ public sealed class Run : Entity
 
         Status = RunStatus.Failed;
         EndTime = time.UtcNow();
-        Tags[TrackingRules.FailureTag] = reason;
+        Tags = Tags.With(TrackingRules.FailureTag, reason);
         Raise(new RunStatusChanged(Id, ExperimentId, Status, EndTime.Value));
     }
 

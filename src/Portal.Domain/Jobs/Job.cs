@@ -42,12 +42,12 @@ public sealed class Job : Entity
     public string? CodePath { get; private set; }
 
     /// <summary>Input name → dataset reference (<c>dataset:{name}:{version}</c>).</summary>
-    public Dictionary<string, string> Inputs { get; private set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Inputs { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    public Dictionary<string, string> Params { get; private set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Params { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Variables the job's definition adds to the environment it runs with (never the portal's own).</summary>
-    public Dictionary<string, string> Environment { get; private set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Environment { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
     /// Work the portal itself starts (a model version's evaluation): it belongs to no person, so only an

@@ -80,11 +80,11 @@ public sealed class Sweep : Entity
 
     public string? CodePath { get; private set; }
 
-    public Dictionary<string, string> Inputs { get; private set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Inputs { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     public SweepStrategy Strategy { get; private set; }
 
-    public List<ParamSpace> Space { get; private set; } = [];
+    public IReadOnlyList<ParamSpace> Space { get; private set; } = [];
 
     public string Objective { get; private set; } = "";
 
@@ -93,7 +93,7 @@ public sealed class Sweep : Entity
     public int MaxConcurrent { get; private set; }
 
     /// <summary>The param sets of every trial, in launch order.</summary>
-    public List<Dictionary<string, string>> Trials { get; private set; } = [];
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> Trials { get; private set; } = [];
 
     /// <summary>How many trials have been launched so far.</summary>
     public int Launched { get; private set; }
@@ -174,7 +174,7 @@ public sealed class Sweep : Entity
     }
 
     /// <summary>The next trial's params to launch, or null when all were launched or the sweep stopped.</summary>
-    public Dictionary<string, string>? TakeNextTrial()
+    public IReadOnlyDictionary<string, string>? TakeNextTrial()
     {
         if (Status != SweepStatus.Running || Launched >= Trials.Count)
         {

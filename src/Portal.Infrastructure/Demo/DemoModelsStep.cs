@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -86,7 +87,8 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
                 await registry.EditCardAsync(Model, number, card, Scientist, cancellationToken);
             }
 
-            var until = DateTime.UtcNow.AddMinutes(10);
+            // Deadlines are elapsed time on a monotonic clock, not wall-clock readings that can jump.
+            var waited = Stopwatch.StartNew();
             while (true)
             {
                 var found = (await registry.FindVersionAsync(Model, number, cancellationToken))!;
@@ -100,7 +102,7 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
                     throw new InvalidOperationException($"{found.Label} did not pass its checks: {found.StateReason}");
                 }
 
-                if (DateTime.UtcNow > until)
+                if (waited.Elapsed > TimeSpan.FromMinutes(10))
                 {
                     throw new TimeoutException($"The checks of {found.Label} did not finish within 10 minutes.");
                 }
@@ -139,7 +141,7 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
     private static async Task<Dictionary<string, string>?> SampleRunsAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var dbFactory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
-        var until = DateTime.UtcNow.AddMinutes(15);
+        var waited = Stopwatch.StartNew();
         while (true)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -160,7 +162,7 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
                     : throw new InvalidOperationException($"Sample training jobs did not complete: {string.Join(", ", failed)}; see their logs on the Jobs page.");
             }
 
-            if (DateTime.UtcNow > until)
+            if (waited.Elapsed > TimeSpan.FromMinutes(15))
             {
                 throw new TimeoutException("The sample training jobs did not end within 15 minutes.");
             }

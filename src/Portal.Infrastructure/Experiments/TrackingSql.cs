@@ -48,7 +48,7 @@ internal static class TrackingSql
         await using var rollups = Prepared(connection, tx, MetricRollups.Upsert, "r", "k", "l", "b", "fs", "fv", "ls", "lv", "ns", "nv", "xs", "xv");
         foreach (var (run, history) in runs)
         {
-            foreach (var (kind, key, number, text) in SearchRows(run, run.Params.Keys, run.Tags.Keys, run.Metrics.Keys))
+            foreach (var (kind, key, number, text) in SearchRows(run, [.. run.Params.Keys], [.. run.Tags.Keys], [.. run.Metrics.Keys]))
             {
                 await Execute(values, cancellationToken, run.Id, run.ExperimentId, (int)kind, key, number, text);
             }

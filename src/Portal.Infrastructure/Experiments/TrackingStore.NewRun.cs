@@ -42,6 +42,6 @@ public sealed partial class TrackingStore
     {
         db.Runs.Add(run);
         await db.SaveChangesAsync(cancellationToken);
-        await TrackingSql.UpsertSearchValuesAsync(db, run, run.Params.Keys, run.Tags.Keys, run.Metrics.Keys, cancellationToken);
+        await TrackingSql.UpsertSearchValuesAsync(db, run, [.. run.Params.Keys], [.. run.Tags.Keys], [.. run.Metrics.Keys], cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Portal.Domain.Common;
 using Portal.Domain.Jobs;
 
 namespace Portal.Infrastructure.Jobs;
@@ -8,7 +9,7 @@ namespace Portal.Infrastructure.Jobs;
 public sealed partial class LocalJobRunner
 {
     /// <summary>When the process started; a job that ended at once has no /proc entry left to read it from.</summary>
-    private static DateTime StartTimeOf(Process process)
+    private DateTime StartTimeOf(Process process)
     {
         try
         {
@@ -16,7 +17,7 @@ public sealed partial class LocalJobRunner
         }
         catch (InvalidOperationException)
         {
-            return DateTime.UtcNow;
+            return time.UtcNow();
         }
     }
 

@@ -66,7 +66,7 @@ public sealed partial class LocalJobRunner(
     {
         if (_running.TryGetValue(jobId, out var running))
         {
-            running.CancelAt ??= DateTime.UtcNow;
+            running.CancelAt ??= time.UtcNow();
             ProcessGroup.Signal(running.Pid, ProcessGroup.SigTerm);
         }
 
@@ -151,7 +151,7 @@ public sealed partial class LocalJobRunner(
                 _running[job.Id] = new Running(job.Id, job.RunId, pid, null, folder, job.StartedAt ?? time.UtcNow(), job.Timeout)
                 {
                     Dropped = JobCommand.ReadDropped(folder),
-                    CancelAt = job.CancelRequested ? DateTime.UtcNow : null,
+                    CancelAt = job.CancelRequested ? time.UtcNow() : null,
                 };
                 LogReattached(job.Id, pid);
             }
@@ -188,17 +188,17 @@ public sealed partial class LocalJobRunner(
             if (!running.TimedOut && time.UtcNow() - running.StartedAt > running.Timeout)
             {
                 running.TimedOut = true;
-                running.CancelAt = DateTime.UtcNow;
+                running.CancelAt = time.UtcNow();
                 LogTimedOut(running.JobId, running.Timeout);
                 ProcessGroup.Signal(running.Pid, ProcessGroup.SigTerm);
             }
             // CancelAsync signals at once; this also catches a cancel saved while the job was being started.
             else if (running.CancelAt is null && await CancelRequestedAsync(running.JobId, cancellationToken))
             {
-                running.CancelAt = DateTime.UtcNow;
+                running.CancelAt = time.UtcNow();
                 ProcessGroup.Signal(running.Pid, ProcessGroup.SigTerm);
             }
-            else if (running.CancelAt is { } at && DateTime.UtcNow - at > KillGrace)
+            else if (running.CancelAt is { } at && time.UtcNow() - at > KillGrace)
             {
                 ProcessGroup.Signal(running.Pid, ProcessGroup.SigKill);
             }

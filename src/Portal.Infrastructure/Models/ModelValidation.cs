@@ -42,8 +42,8 @@ public sealed partial class ModelValidation(
         var version = await db.ModelVersions.FirstAsync(v => v.ModelName == modelName && v.Version == number, cancellationToken);
         var (policy, settings) = await policies.EffectiveAsync(db, modelName, cancellationToken);
         var from = version.State;
-        version.RecordCheck(await DataValidationAsync(db, version, cancellationToken), policy.RequiredChecks, time);
-        version.RecordCheck(RequiredMetrics(version, settings), policy.RequiredChecks, time);
+        version.RecordCheck(await DataValidationAsync(db, version, time.UtcNow(), cancellationToken), policy.RequiredChecks, time);
+        version.RecordCheck(RequiredMetrics(version, settings, time.UtcNow()), policy.RequiredChecks, time);
 
         var holdout = await HoldoutAsync(db, settings.HoldoutDataset, cancellationToken);
         var champion = await ChampionAsync(db, version, cancellationToken);
@@ -177,9 +177,8 @@ public sealed partial class ModelValidation(
         }
     }
 
-    private static async Task<ModelCheck> DataValidationAsync(PortalDbContext db, ModelVersion version, CancellationToken cancellationToken)
+    private static async Task<ModelCheck> DataValidationAsync(PortalDbContext db, ModelVersion version, DateTime now, CancellationToken cancellationToken)
     {
-        var now = DateTime.UtcNow;
         if (version.TrainingDatasets.Count == 0)
         {
             return new(ModelChecks.DataValidation, CheckStatus.Failed, $"Run {version.SourceRunId} recorded no training dataset, so there is no validation to show.", now);
@@ -198,9 +197,8 @@ public sealed partial class ModelValidation(
                 string.Join(" ", bad.Select(r => r.Status is null ? $"{r.Ref} no longer exists." : $"{r.Ref} failed its data contract.")), now);
     }
 
-    private static ModelCheck RequiredMetrics(ModelVersion version, ValidationSettings settings)
+    private static ModelCheck RequiredMetrics(ModelVersion version, ValidationSettings settings, DateTime now)
     {
-        var now = DateTime.UtcNow;
         if (settings.RequiredMetrics.Count == 0)
         {
             return new(ModelChecks.RequiredMetrics, CheckStatus.Passed, "No metrics are required.", now);

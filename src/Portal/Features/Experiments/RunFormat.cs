@@ -9,7 +9,8 @@ public static class RunFormat
     public static string Number(double value) =>
         double.IsNaN(value) ? "NaN" : double.IsInfinity(value) ? (value > 0 ? "∞" : "-∞") : value.ToString("G5", CultureInfo.InvariantCulture);
 
-    public static string Duration(Run run) => Duration((run.EndTime ?? (run.Status == RunStatus.Running ? DateTime.UtcNow : run.StartTime)) - run.StartTime);
+    /// <summary>How long the run took, or has taken so far when it is still running at <paramref name="now"/>.</summary>
+    public static string Duration(Run run, DateTime now) => Duration((run.EndTime ?? (run.Status == RunStatus.Running ? now : run.StartTime)) - run.StartTime);
 
     public static string Duration(TimeSpan span) =>
         span.TotalSeconds < 60 ? $"{span.TotalSeconds:0.#} s"

@@ -210,7 +210,7 @@ public sealed partial class RunPage
         }
 
         yield return ("Run id", _run.Id);
-        yield return ("Duration", RunFormat.Duration(_run));
+        yield return ("Duration", RunFormat.Duration(_run, Time.UtcNow()));
         yield return ("Ended", _run.EndTime?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "—");
         if (_job is { } job)
         {
