@@ -44,13 +44,19 @@ public sealed class PortalAuthorizationResultHandler : IAuthorizationMiddlewareR
         || request.Headers.ContainsKey(AppServiceAuthenticationHandler.PrincipalHeader)
         || AccessTokenAuthenticationHandler.PresentedToken(request) is not null;
 
+    /// <summary>What a page or endpoint allowed to <paramref name="roles"/> requires, in the words the audit and the access-denied page both use.</summary>
+    public static string Requires(IEnumerable<string> roles)
+    {
+        var names = roles.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return names.Count == 1 ? $"requires the role {names[0]}" : "requires one of the roles " + string.Join(", ", names);
+    }
+
     internal static string Describe(AuthorizationFailure? failure)
     {
-        var roles = failure?.FailedRequirements.OfType<RolesAuthorizationRequirement>()
-            .SelectMany(r => r.AllowedRoles).Distinct().Order().ToList();
+        var roles = failure?.FailedRequirements.OfType<RolesAuthorizationRequirement>().SelectMany(r => r.AllowedRoles).ToList();
         if (roles is { Count: > 0 })
         {
-            return "requires one of the roles " + string.Join(", ", roles);
+            return Requires(roles);
         }
 
         var reasons = failure?.FailureReasons.Select(r => r.Message).ToList();

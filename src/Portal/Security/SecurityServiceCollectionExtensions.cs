@@ -28,6 +28,7 @@ public static class SecurityServiceCollectionExtensions
         services.AddScoped<SecurityEvents>();
         services.AddScoped<SignInService>();
         services.AddSingleton<PlatformUsers>();
+        services.AddSingleton<PageRequirements>();
 
         services.AddAuthentication(options =>
             {

@@ -16,7 +16,7 @@ public class AccessTests(PortalServer portal)
 
         await page.WaitForURLAsync("**/account/access-denied**");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "Access denied" })).ToBeVisibleAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("requires one of the roles Admin");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("requires the role Admin");
         await Assertions.Expect(page.GetByText("People & roles")).ToHaveCountAsync(0);
         await Screenshots.SaveAsync(page, "access-denied");
     }

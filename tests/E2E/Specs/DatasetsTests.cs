@@ -89,6 +89,7 @@ public class DatasetsTests(PortalServer portal)
         await page.GotoAsync("/datasets/register");
 
         await page.WaitForURLAsync("**/account/access-denied**");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("requires one of the roles Admin, DataScientist");
     }
 
     [Fact]

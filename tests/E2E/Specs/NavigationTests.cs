@@ -10,7 +10,7 @@ public class NavigationTests(PortalServer portal)
     {
         { DemoUsers.Scientist, ["Home", "Datasets", "Experiments", "Jobs & Sweeps", "Models", "Deployments", "Compute & GPU", "Lineage"], "home-data-scientist" },
         { DemoUsers.Reviewer, ["Home", "Datasets", "Experiments", "Models", "Reviews", "Lineage", "Audit"], "home-risk-reviewer" },
-        { DemoUsers.Ops, ["Home", "Models", "Deployments", "Compute & GPU", "Cost", "Lineage"], "home-ops" },
+        { DemoUsers.Ops, ["Home", "Datasets", "Experiments", "Models", "Deployments", "Compute & GPU", "Cost", "Lineage"], "home-ops" },
         { DemoUsers.Viewer, ["Home", "Datasets", "Experiments", "Models", "Deployments", "Lineage"], "home-viewer" },
         { DemoUsers.Admin, ["Home", "Datasets", "Experiments", "Jobs & Sweeps", "Models", "Reviews", "Deployments", "Compute & GPU", "Cost", "Lineage", "Audit", "Admin"], "home-admin" },
     };

@@ -89,6 +89,20 @@ public class AuthenticationTests : IClassFixture<PortalFactory>
         Assert.DoesNotContain("People &amp; roles", html);
     }
 
+    [Theory]
+    [InlineData("/datasets/register", "requires one of the roles Admin, DataScientist")]
+    [InlineData("/datasets/credit-risk/contract", "requires one of the roles Admin, DataScientist")]
+    [InlineData("/admin", "requires the role Admin")]
+    [InlineData("/reviews", "requires one of the roles Admin, RiskReviewer")]
+    public async Task AnAccessDeniedPage_NamesTheRolesThePageItselfNeeds(string path, string requirement)
+    {
+        var response = await _portal.ClientFor("viewer@demo.local").GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains(requirement, html, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UnknownPage_Is404WithANotFoundPage()
     {

@@ -287,12 +287,14 @@ public class DatasetsApiTests : IClassFixture<PortalFactory>
         Assert.Equal("passed", page1[0].GetProperty("latestStatus").GetString());
     }
 
-    [Fact]
-    public async Task Viewers_ReadButCannotChange()
+    [Theory]
+    [InlineData("viewer@demo.local")]
+    [InlineData("ops@demo.local")]
+    public async Task ViewersAndOps_ReadButCannotChange(string user)
     {
         var name = Unique("readonly");
         await (await UploadAsync(name, Loans(10, seed: 8))).JsonAsync(HttpStatusCode.Created);
-        var viewer = _portal.ClientFor("viewer@demo.local");
+        var viewer = _portal.ClientFor(user);
 
         Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync($"/api/v1/datasets/{name}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await UploadAsync(name, Loans(10, seed: 9), client: viewer)).StatusCode);

@@ -184,13 +184,17 @@ public class MlflowApiTests : IClassFixture<PortalFactory>
         await Post("runs/set-tag", new { run_id = runId, key = "note", value = "diverged" });
     }
 
-    [Fact]
-    public async Task AViewer_CanRead_ButNotWrite()
+    [Theory]
+    [InlineData("viewer@demo.local")]
+    [InlineData("ops@demo.local")]
+    public async Task ViewersAndOps_CanRead_ButNotWrite(string user)
     {
         var (experimentId, runId) = await NewRunAsync();
+        var reader = _portal.ClientFor(user);
 
-        Assert.Equal(HttpStatusCode.OK, (await _viewer.GetAsync($"/api/2.0/mlflow/runs/get?run_id={runId}")).StatusCode);
-        var refused = await _viewer.PostAsJsonAsync("/api/2.0/mlflow/runs/create", new { experiment_id = experimentId });
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/2.0/mlflow/runs/get?run_id={runId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/v1/experiments/{experimentId}/runs.csv")).StatusCode);
+        var refused = await reader.PostAsJsonAsync("/api/2.0/mlflow/runs/create", new { experiment_id = experimentId });
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal("PERMISSION_DENIED", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error_code").GetString());
     }

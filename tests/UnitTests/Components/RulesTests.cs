@@ -3,6 +3,9 @@ using Portal.Components.Layout;
 using Portal.Domain.Audit;
 using Portal.Domain.Common;
 using Portal.Domain.Identity;
+using Portal.Domain.Lineage;
+using Portal.Features.Lineage;
+using Portal.Infrastructure.Lineage;
 using Portal.Features.Account;
 using Portal.Features.Navigation;
 using Portal.Features.Notifications;
@@ -116,6 +119,27 @@ public class NavigationRulesTests
         Assert.DoesNotContain("jobs", keys);
         Assert.DoesNotContain("reviews", keys);
         Assert.DoesNotContain("admin", keys);
+    }
+
+    [Fact]
+    public void EveryoneWhoSeesLineage_CanOpenWhatItsNodesLinkTo()
+    {
+        // Dataset nodes open the dataset version; every other node re-centres the lineage page.
+        var lineage = PortalAreas.ByKey("lineage").Roles;
+
+        Assert.Empty(lineage.Except(PortalAreas.ByKey("datasets").Roles));
+        Assert.Equal("/datasets/credit-risk/versions/2", LineageLayout.LinkOf(new LineageNode("dataset:credit-risk:2", ArtifactKind.Dataset, "credit-risk v2")));
+    }
+
+    [Fact]
+    public void Ops_ReadsTheDataAndRunsBehindWhatTheyServe_ButChangesNeither()
+    {
+        var keys = PortalAreas.For([Roles.Ops]).Select(a => a.Key).ToList();
+
+        Assert.Contains("datasets", keys);
+        Assert.Contains("experiments", keys);
+        Assert.DoesNotContain("jobs", keys);
+        Assert.False(new Actor("ops@demo.local", [Roles.Ops]).BuildsModels);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public class StatusHubTests : IClassFixture<PortalFactory>
     [Theory]
     [InlineData("viewer@demo.local", "security", "Only administrators")]
     [InlineData("scientist@demo.local", "user:admin@demo.local", "only your own")]
-    [InlineData("ops@demo.local", "experiment:42", "requires one of the roles")]
+    [InlineData("ops@demo.local", "job:job-42", "requires one of the roles")]
     [InlineData("scientist@demo.local", "../../etc/passwd", "is not a topic")]
     [InlineData("scientist@demo.local", "nonsense:1", "There are no 'nonsense' topics")]
     public async Task Subscribing_BeyondYourRoles_IsRefusedWithAReason(string user, string topic, string reason)

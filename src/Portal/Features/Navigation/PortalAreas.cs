@@ -44,9 +44,9 @@ public static class PortalAreas
     public static IReadOnlyList<PortalArea> All { get; } =
     [
         Home,
-        new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset, Policies.Datasets, [DS, RR, Adm, View],
+        new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset, Policies.Datasets, [DS, RR, Ops, Adm, View],
             "Versioned data with contracts, validation, profiles and drift checks.", Built: true),
-        new("experiments", "Experiments", "/experiments", Icons.Material.Filled.Science, Policies.Experiments, [DS, RR, Adm, View],
+        new("experiments", "Experiments", "/experiments", Icons.Material.Filled.Science, Policies.Experiments, [DS, RR, Ops, Adm, View],
             "Runs with live metrics, comparison of thousands of runs.", Built: true),
         new("jobs", "Jobs & Sweeps", "/jobs", Icons.Material.Filled.PlayCircle, Policies.Jobs, [DS, Adm],
             "Submit training jobs and hyperparameter sweeps; watch the queue.", Built: true),
