@@ -72,7 +72,7 @@ public sealed record ModelEvaluation(
 /// champion and across slices. Global default in settings or Admin-edited, overridable per model.
 /// </summary>
 /// <param name="RequiredMetrics">Run metric → the lowest acceptable value (a name ending in <c>loss</c>, <c>rmse</c>, <c>mae</c> or <c>error</c> is a highest acceptable value).</param>
-/// <param name="HoldoutDataset">Dataset whose newest version (or <c>name:version</c>) both models are scored on.</param>
+/// <param name="HoldoutDataset">Dataset whose newest version that passed validation (or a pinned <c>name:version</c>, which must have passed) both models are scored on.</param>
 /// <param name="Target">The label column of the holdout dataset.</param>
 /// <param name="Metric">auc, accuracy, rmse, mae or r2.</param>
 /// <param name="Margin">How much worse than the champion the candidate may be.</param>

@@ -114,8 +114,8 @@ public sealed class ModelOptions
     /// <summary>Run metric → lowest acceptable value (highest for names ending in loss, rmse, mae or error).</summary>
     public Dictionary<string, double> RequiredMetrics { get; set; } = new(StringComparer.Ordinal) { ["val_auc"] = 0.6 };
 
-    /// <summary>Dataset (newest version, or <c>name:version</c>) the candidate and the champion are scored on.</summary>
-    public string HoldoutDataset { get; set; } = "credit-risk";
+    /// <summary>Dataset (its newest version that passed validation, or a pinned <c>name:version</c> that passed) the candidate and the champion are scored on.</summary>
+    public string HoldoutDataset { get; set; } = "credit-risk-holdout";
 
     public string Target { get; set; } = "defaulted";
 

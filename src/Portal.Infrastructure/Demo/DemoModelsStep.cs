@@ -6,6 +6,7 @@ using Portal.Domain.Common;
 using Portal.Domain.Identity;
 using Portal.Domain.Jobs;
 using Portal.Domain.Models;
+using Portal.Infrastructure.Datasets;
 using Portal.Infrastructure.Models;
 using Portal.Infrastructure.Persistence;
 
@@ -45,13 +46,19 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
         var registry = services.GetRequiredService<ModelRegistry>();
         var approvals = services.GetRequiredService<Approvals>();
         var dbFactory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        long trainingRows;
         // Each version's story is told from wherever it stands, so a step retried after a busy database
         // carries on instead of registering, asking or deciding twice.
         var story = new Story(registry, approvals, dbFactory, cancellationToken);
+        // The card states the training data's size as registered, not a number written by hand.
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            trainingRows = (await DatasetCatalog.VersionByRefAsync(db, $"dataset:{DemoDatasetsStep.Dataset}:1", cancellationToken))?.Rows ?? 0;
+        }
 
         // The deepest model fits September best but is the weakest on October's holdout: it is the old champion.
         var v1 = await story.VersionAsync(runs["gbm-deep-slow"], "Gradient boosting, 80 trees of depth 4. The first model approved for the loan desk.",
-            Card("80 trees, depth 4, learning rate 0.05."));
+            Card("80 trees, depth 4, learning rate 0.05.", trainingRows));
         await story.ReviewAsync(v1, "First credit-risk scorer for the loan desk; replaces the manual score card.",
             (Reviewer, Verdict.Approve, "Evidence pack complete; AUC well above the score card it replaces."),
             (Reviewer2, Verdict.Approve, "Slices reviewed with the fairness lead; acceptable for launch."));
@@ -60,11 +67,11 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
             await registry.RecordDeployedAsync(Model, v1, Ops, cancellationToken);
         }
 
-        var v2 = await story.VersionAsync(runs["gbm-baseline"], "Gradient boosting, 60 trees of depth 3.", Card("60 trees, depth 3, learning rate 0.1."));
+        var v2 = await story.VersionAsync(runs["gbm-baseline"], "Gradient boosting, 60 trees of depth 3.", Card("60 trees, depth 3, learning rate 0.1.", trainingRows));
         await story.ReviewAsync(v2, "Better than production on the October holdout.", (Reviewer, Verdict.Reject, await RejectionAsync(registry, v2, cancellationToken)));
 
         var v3 = await story.VersionAsync(runs["gbm-shallow"], "Gradient boosting, 40 trees of depth 2: simpler, and steadier on October data.",
-            Card("40 trees, depth 2, learning rate 0.1."));
+            Card("40 trees, depth 2, learning rate 0.1.", trainingRows));
         await story.ReviewAsync(v3, "Shallower trees hold up better on October's applicants and narrow the gap between employment groups.");
     }
 
@@ -180,11 +187,11 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
             $"AUC differs by {evaluation.SliceGap(ValidationSettings.DefaultMinSliceRows):0.00} between employment groups, and '{worst.Slice}' applicants are scored worst ({worst.Candidate:0.00}). Too uneven for the loan desk: retrain with October data before asking again.");
     }
 
-    private static ModelCard Card(string hyperparameters) => new(
+    private static ModelCard Card(string hyperparameters, long trainingRows) => new(
         IntendedUse: "Ranks **consumer loan applications** by probability of default, to route risky ones to a human underwriter. Not for automatic rejection.",
         Limitations: "Trained on September 2026 applications only. Applicants with employment codes unseen in training (e.g. `gig`) are scored less reliably.",
-        TrainingData: $"`dataset:credit-risk:1` (September 2026 extract, 10,000 rows, contract validated). {hyperparameters}",
-        Evaluation: "Validation AUC on a 25 % stratified split during training; holdout AUC on the newest `credit-risk` version against the production model, overall and by `employment`.",
+        TrainingData: $"`dataset:credit-risk:1` (September 2026 extract, {trainingRows:N0} rows, contract validated). {hyperparameters}",
+        Evaluation: $"Validation AUC on a 25 % stratified split during training; holdout AUC on `{DemoDatasetsStep.Holdout}` (October 2026 applications that meet the contract) against the production model, overall and by `employment`.",
         EthicalConsiderations: "Employment type is a proxy for age and income stability: the slice check bounds the AUC gap between employment groups. E-mail addresses are never used as features.");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo: no sample training runs (they need the portal's HTTP address), so no models are registered")]

@@ -45,9 +45,8 @@ public sealed partial class ModelValidation(
         version.RecordCheck(await DataValidationAsync(db, version, time.UtcNow(), cancellationToken), policy.RequiredChecks, time);
         version.RecordCheck(RequiredMetrics(version, settings, time.UtcNow()), policy.RequiredChecks, time);
 
-        var holdout = await HoldoutAsync(db, settings.HoldoutDataset, cancellationToken);
+        var (holdout, failure) = await HoldoutAsync(db, settings.HoldoutDataset, cancellationToken);
         var champion = await ChampionAsync(db, version, cancellationToken);
-        var failure = holdout is null ? $"The holdout dataset '{settings.HoldoutDataset}' does not exist; an Admin sets it on the model's Policy tab." : null;
         if (holdout is not null)
         {
             try
@@ -298,15 +297,34 @@ public sealed partial class ModelValidation(
         }
     }
 
-    private static async Task<string?> HoldoutAsync(PortalDbContext db, string setting, CancellationToken cancellationToken)
+    /// <summary>
+    /// The dataset version both models are scored on: a pinned <c>name:version</c>, or the newest version of
+    /// <c>name</c> that passed validation. Evidence computed on rows the data contract rejected would mislead
+    /// the reviewer, so a pinned version that failed validation is refused with the reason.
+    /// </summary>
+    private static async Task<(string? Ref, string? Problem)> HoldoutAsync(PortalDbContext db, string setting, CancellationToken cancellationToken)
     {
         var parts = setting.Trim().Split(':');
         var name = parts[0];
-        var versions = db.DatasetVersions.AsNoTracking().Join(db.Datasets.AsNoTracking().Where(d => d.Name == name), v => v.DatasetId, d => d.Id, (v, d) => v.Number);
-        int? number = parts.Length > 1 && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var n)
-            ? await versions.Where(v => v == n).Select(v => (int?)v).FirstOrDefaultAsync(cancellationToken)
-            : await versions.MaxAsync(v => (int?)v, cancellationToken);
-        return number is null ? null : $"dataset:{name}:{number}";
+        var versions = db.DatasetVersions.AsNoTracking().Join(db.Datasets.AsNoTracking().Where(d => d.Name == name), v => v.DatasetId, d => d.Id, (v, d) => new { v.Number, v.Status });
+        const string where = "an Admin sets the holdout on the model's Policy tab";
+        if (parts.Length > 1 && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var pinned))
+        {
+            var version = await versions.Where(v => v.Number == pinned).FirstOrDefaultAsync(cancellationToken);
+            return version is null ? (null, $"The holdout dataset:{name}:{pinned} does not exist; {where}.")
+                : version.Status != ValidationStatus.Passed ? (null, $"The holdout dataset:{name}:{pinned} failed its data contract, so scores on it would mislead; pin a version that passed ({where}).")
+                : ($"dataset:{name}:{pinned}", null);
+        }
+
+        if (!await versions.AnyAsync(cancellationToken))
+        {
+            return (null, $"The holdout dataset '{name}' does not exist; {where}.");
+        }
+
+        var newestPassed = await versions.Where(v => v.Status == ValidationStatus.Passed).MaxAsync(v => (int?)v.Number, cancellationToken);
+        return newestPassed is { } number
+            ? ($"dataset:{name}:{number}", null)
+            : (null, $"No version of the holdout dataset '{name}' passed its data contract, so there is nothing trustworthy to score on; {where}.");
     }
 
     /// <summary>The version in production, else the last approved one: what the candidate must not be worse than.</summary>

@@ -23,11 +23,15 @@ public class AdminTests(PortalServer portal)
         await Assertions.Expect(admin.Dialog.GetByText("Enter an e-mail address")).ToBeVisibleAsync();
         await Assertions.Expect(admin.Dialog.GetByText("Choose at least one role.")).ToBeVisibleAsync();
 
-        await admin.FillNewPersonAsync(email, "Dana Data", "Dana-Passw0rd-2026", "DataScientist");
+        await admin.FillNewPersonAsync(email, "Dana Data", "Dana-Passw0rd-2026", "DataScientist", "Ops");
         await admin.SubmitNewPersonAsync();
         await Assertions.Expect(admin.Dialog).ToHaveCountAsync(0);
         await admin.SearchAsync(email);
-        await Assertions.Expect(admin.RowOf(email)).ToContainTextAsync("DataScientist");
+        // Every role shows, and the whole user name, not a clipped one.
+        await Assertions.Expect(admin.RowOf(email).GetByText("DataScientist", new LocatorGetByTextOptions { Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(admin.RowOf(email).GetByText("Ops", new LocatorGetByTextOptions { Exact = true })).ToBeInViewportAsync();
+        var nameCell = admin.RowOf(email).Locator("td").First;
+        Assert.True(await nameCell.EvaluateAsync<bool>("td => td.scrollWidth <= td.clientWidth + 1"), "the user name is clipped");
 
         await using var fresh = await portal.AnonymousContextAsync();
         var freshPage = await fresh.NewPageAsync();

@@ -134,7 +134,7 @@ public class ModelsTests(PortalServer portal)
         await new ShellPage(page).GotoAsync("/admin");
         await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Approval policies" }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Approvals required")).ToHaveValueAsync("2");
-        await Assertions.Expect(page.GetByLabel("Holdout dataset (name or name:version)")).ToHaveValueAsync("credit-risk");
+        await Assertions.Expect(page.GetByLabel("Holdout dataset (name or name:version)")).ToHaveValueAsync("credit-risk-holdout");
         await Screenshots.SaveAsync(page, "admin-policies");
     }
 

@@ -249,6 +249,32 @@ public class ApprovalsApiTests(ApprovalsPortal portal) : IClassFixture<Approvals
     }
 
     [Fact]
+    public async Task TheHoldout_IsTheNewestVersionThatPassedValidation_AndAPinnedFailedVersionFailsTheChecks()
+    {
+        // The demo's credit-risk v2 breaks its contract; v1 passed.
+        var (name, version) = await portal.ValidatedVersionAsync();
+        var runId = version.GetProperty("sourceRunId").GetString();
+        async Task<JsonElement> RegisterWithHoldoutAsync(string holdout, int number)
+        {
+            (await portal.Admin.PutAsJsonAsync($"/api/v1/models/{name}/policy", new
+            {
+                checks = new { requiredMetrics = new Dictionary<string, double>(), holdoutDataset = holdout, target = "defaulted", metric = "auc", margin = 0.05, sliceColumn = "", maxSliceGap = 1.0 },
+            })).EnsureSuccessStatusCode();
+            (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions", new { runId, artifactPath = "outputs/model.pkl" })).EnsureSuccessStatusCode();
+            var settled = await portal.SettledAsync(name, number);
+            return settled.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "champion-comparison");
+        }
+
+        var pinnedFailed = await RegisterWithHoldoutAsync("credit-risk:2", 2);
+        Assert.Equal("Failed", pinnedFailed.GetProperty("status").GetString());
+        Assert.Contains("dataset:credit-risk:2 failed its data contract", pinnedFailed.GetProperty("detail").GetString());
+
+        var newestPassed = await RegisterWithHoldoutAsync("credit-risk", 3);
+        Assert.Equal("Passed", newestPassed.GetProperty("status").GetString());
+        Assert.Contains("on dataset:credit-risk:1 (", newestPassed.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task Policies_AreAdminOnly_AndBadOnesAreNamed()
     {
         var body = new

@@ -94,7 +94,9 @@ public class BusyDatabaseTests(PostgresServer postgres)
         }
 
         await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
-        Assert.Equal(2, await db.DatasetVersions.CountAsync());
+        var versions = await db.DatasetVersions.Join(db.Datasets, v => v.DatasetId, d => d.Id, (v, d) => d.Name).ToListAsync();
+        Assert.Equal(2, versions.Count(n => n == DemoDatasetsStep.Dataset));
+        Assert.Equal(1, versions.Count(n => n == DemoDatasetsStep.Holdout));
         var history = await db.Experiments.SingleAsync(e => e.Name == DemoExperimentsStep.HistoryExperiment);
         Assert.Equal(100, await db.Runs.CountAsync(r => r.ExperimentId == history.Id));
     }

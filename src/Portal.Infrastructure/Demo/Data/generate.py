@@ -39,10 +39,24 @@ def extract(seed, start_id, rows, income_factor=1.0, score_shift=0.0, gig_share=
     return rows_out
 
 
+def usable(rows):
+    """The rows a holdout can be scored on: an age, and each customer once (first occurrence kept)."""
+    seen = set()
+    kept = []
+    for row in rows:
+        if row[1] != "" and row[0] not in seen:
+            seen.add(row[0])
+            kept.append(row)
+    return kept
+
+
 HEADER = ["customer_id", "age", "annual_income", "loan_amount", "term_months", "employment", "home_ownership", "credit_score", "email", "defaulted"]
+october = extract(12, 102001, 2000, income_factor=1.35, score_shift=-45, gig_share=0.06, missing_ages=12, duplicates=3)
 for name, data in [
     ("credit-risk-2026-09.csv", extract(11, 100001, 2000)),
-    ("credit-risk-2026-10.csv", extract(12, 102001, 2000, income_factor=1.35, score_shift=-45, gig_share=0.06, missing_ages=12, duplicates=3)),
+    ("credit-risk-2026-10.csv", october),
+    # October's applications cleaned for scoring models: a holdout must pass validation to be trusted.
+    ("credit-risk-holdout-2026-10.csv", usable(october)),
 ]:
     with open(name, "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
