@@ -25,6 +25,7 @@ public static class PortalApplication
             options.SnackbarConfiguration.MaxDisplayedSnackbars = 3;
         });
         services.AddHttpContextAccessor();
+        services.AddScoped<Components.Layout.PageTrail>();
         services.AddHostedService<StartupBanner>();
         return services;
     }

@@ -195,8 +195,9 @@ public sealed class ModelVersion : Entity
         new(ModelMove.Reject, ModelState.PendingApproval, ModelState.Rejected, "reject", NeedsReason: true),
         new(ModelMove.WithdrawRequest, ModelState.PendingApproval, ModelState.Validated, "withdraw the approval request of", NeedsReason: true),
         new(ModelMove.Deploy, ModelState.Approved, ModelState.Deployed, "deploy"),
+        // A version serving traffic is taken out of service before it can be retired (design.md §2).
+        new(ModelMove.Undeploy, ModelState.Deployed, ModelState.Approved, "take out of service"),
         new(ModelMove.Archive, ModelState.Approved, ModelState.Archived, "archive", NeedsReason: true),
-        new(ModelMove.Archive, ModelState.Deployed, ModelState.Archived, "archive", NeedsReason: true),
     ];
 
     /// <summary>The legal next states from where the version is, for pages to offer only these.</summary>
@@ -241,7 +242,19 @@ public sealed class ModelVersion : Entity
 
     public void Deploy(TimeProvider time) => Apply(ModelMove.Deploy, null, time);
 
-    public void Archive(string reason, TimeProvider time) => Apply(ModelMove.Archive, reason, time);
+    /// <summary>Its last deployment stopped serving it: it is approved again, and may be redeployed or archived.</summary>
+    public void Undeploy(TimeProvider time) => Apply(ModelMove.Undeploy, null, time);
+
+    public void Archive(string reason, TimeProvider time)
+    {
+        if (State == ModelState.Deployed)
+        {
+            // Archiving what serves production traffic would leave callers on a retired model without a word.
+            throw new DomainException($"{Label} is deployed and serves traffic; route its traffic to another version and take it out of service before archiving it.");
+        }
+
+        Apply(ModelMove.Archive, reason, time);
+    }
 
     private void Apply(ModelMove move, string? reason, TimeProvider time)
     {
@@ -286,6 +299,7 @@ public enum ModelMove
     Reject,
     WithdrawRequest,
     Deploy,
+    Undeploy,
     Archive,
 }
 

@@ -159,12 +159,19 @@ public sealed partial class JobService(
     }
 
     /// <summary>Someone's jobs: open ones first, then the latest finished, newest first.</summary>
-    public async Task<IReadOnlyList<Job>> MineAsync(string userName, int take, CancellationToken cancellationToken)
+    /// <summary>
+    /// A person's own jobs, open ones first, each named by its run and experiment. The portal's own jobs
+    /// (a model version's evaluation) are kept apart: they run for the registry, not for the person.
+    /// </summary>
+    public async Task<IReadOnlyList<NamedJob>> MineAsync(string userName, int take, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var jobs = await db.Jobs.AsNoTracking().Where(j => j.SubmittedBy == userName)
-            .OrderByDescending(j => j.SubmittedAt).Take(take * 4).ToListAsync(cancellationToken);
-        return [.. jobs.OrderBy(j => j.Status.IsFinal()).ThenByDescending(j => j.SubmittedAt).Take(take)];
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.SubmittedBy == userName && !j.IsSystem)
+            .OrderByDescending(j => j.SubmittedAt).Take(take * 4)
+            .Join(db.Runs.AsNoTracking(), j => j.RunId, r => r.Id, (j, r) => new { Job = j, Run = r.Name, r.ExperimentId })
+            .Join(db.Experiments.AsNoTracking(), x => x.ExperimentId, e => e.Id, (x, e) => new NamedJob(x.Job, x.Run, e.Name))
+            .ToListAsync(cancellationToken);
+        return [.. jobs.OrderBy(j => j.Job.Status.IsFinal()).ThenByDescending(j => j.Job.SubmittedAt).Take(take)];
     }
 
     /// <summary>The queue: jobs not finished, then the latest finished ones, newest first.</summary>
@@ -211,3 +218,6 @@ public sealed partial class JobService(
         return (job, again ? $"Job {jobId} is already being canceled." : $"Job {jobId} is being canceled; its processes are being stopped.");
     }
 }
+
+/// <summary>A job with the names people know it by: its run's and its experiment's.</summary>
+public sealed record NamedJob(Job Job, string RunName, string ExperimentName);

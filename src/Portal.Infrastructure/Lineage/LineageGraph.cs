@@ -115,7 +115,11 @@ public sealed class LineageGraph(IDbContextFactory<PortalDbContext> dbFactory, T
         var links = edges.DistinctBy(e => (e.From, e.To, e.Relation))
             .Select(e => new LineageLink(e.From, e.To, Enum.Parse<LineageRelation>(e.Relation))).ToList();
         var refs = links.SelectMany(l => new[] { l.From, l.To }).Append(start).Distinct(StringComparer.Ordinal).ToList();
-        var nodes = refs.Select(r => Node(r)).ToList();
+        // Runs are shown by the names people gave them; the id stays in the reference.
+        var runIds = refs.Select(ArtifactRef.Parse).Where(r => r.Kind == ArtifactKind.Run).Select(r => r.Value).ToList();
+        var runNames = runIds.Count == 0 ? new Dictionary<string, string>() : await db.Runs.AsNoTracking().Where(r => runIds.Contains(r.Id))
+            .ToDictionaryAsync(r => r.Id, r => r.Name, StringComparer.Ordinal, cancellationToken);
+        var nodes = refs.Select(r => Node(r, runNames)).ToList();
         return new LineageView(start, nodes, links, distance);
     }
 
@@ -153,13 +157,13 @@ public sealed class LineageGraph(IDbContextFactory<PortalDbContext> dbFactory, T
             .OrderBy(e => e.Id).Take(Math.Clamp(take, 1, 10_000)).ToListAsync(cancellationToken);
     }
 
-    public static LineageNode Node(string reference)
+    public static LineageNode Node(string reference, IReadOnlyDictionary<string, string>? runNames = null)
     {
         var parsed = ArtifactRef.Parse(reference);
         var label = parsed.Kind switch
         {
             ArtifactKind.Dataset or ArtifactKind.Model => $"{parsed.Name} v{parsed.Version}",
-            ArtifactKind.Run => $"run {parsed.Value}",
+            ArtifactKind.Run => runNames?.GetValueOrDefault(parsed.Value) is { } name ? $"run {name}" : $"run {parsed.Value}",
             ArtifactKind.Deployment => parsed.Value.Replace(':', '/'),
             _ => parsed.Value,
         };

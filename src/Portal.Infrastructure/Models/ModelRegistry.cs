@@ -153,7 +153,7 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    /// <summary>Retires an approved or deployed version, with a reason; audited.</summary>
+    /// <summary>Retires an approved version, with a reason; audited. One serving traffic is refused.</summary>
     public async Task ArchiveAsync(string name, int number, string? reason, Actor actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);

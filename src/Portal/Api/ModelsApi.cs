@@ -19,7 +19,7 @@ internal static class ModelsApi
         models.MapPost("/{name}/versions", RegisterAsync).WithSummary("Register a version from a run's artifact: {runId, artifactPath, description?, tags?}");
         models.MapGet("/{name}/versions/{version:int}", GetAsync).WithSummary("A model version with its checks, evaluation, signature, card and lineage");
         models.MapPut("/{name}/versions/{version:int}/card", EditCardAsync).WithSummary("Replace the model card: {intendedUse, limitations, trainingData, evaluation, ethicalConsiderations} (Markdown)");
-        models.MapPost("/{name}/versions/{version:int}/archive", ArchiveAsync).WithSummary("Retire an approved or deployed version: {reason} (its author, Ops or Admin)");
+        models.MapPost("/{name}/versions/{version:int}/archive", ArchiveAsync).WithSummary("Retire an approved version: {reason} (its author, Ops or Admin); a deployed version serving traffic is refused (409)");
         models.MapPut("/{name}/policy", SetModelPolicyAsync).WithSummary("Admin: this model's own policy and checks ({policy?, checks?}; null returns to the defaults)");
 
         var policies = api.MapGroup("/policies").WithTags("Models").RequireAuthorization(PortalAreas.Policies.Models);

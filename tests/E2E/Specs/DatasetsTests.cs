@@ -29,6 +29,10 @@ public class DatasetsTests(PortalServer portal)
         var datasets = new DatasetPages(page);
         await new ShellPage(page).GotoAsync("/datasets/credit-risk/versions/2");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Level = 1 })).ToContainTextAsync("failed");
+        // The overview says why, and the hash stays inside its column.
+        await Assertions.Expect(page.GetByLabel("Why this version failed")).ToContainTextAsync("This version failed validation (");
+        var hash = page.Locator(".portal-hash");
+        Assert.True(await hash.EvaluateAsync<bool>("dd => dd.scrollWidth <= dd.clientWidth + 1"), "the SHA-256 runs out of its column");
 
         await datasets.OpenTabAsync("Validation");
         var failures = page.GetByLabel("Failed checks");
@@ -162,7 +166,7 @@ public class DatasetsTests(PortalServer portal)
         await Assertions.Expect(warehouse.Locator("[data-ref='dataset:credit-risk:1']")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByLabel("Impact")).ToContainTextAsync("credit-risk");
         // Both versions come from the warehouse: September's trained the demo models, October's cleaned rows are their holdout.
-        await Assertions.Expect(page.GetByLabel("Impact")).ToContainTextAsync(new System.Text.RegularExpressions.Regex("Runs: [3-9]"));
+        await Assertions.Expect(page.GetByLabel("Impact")).ToContainTextAsync(new System.Text.RegularExpressions.Regex("Runs: ([3-9]|[1-9][0-9])"));
 
         await warehouse.Locator("[data-ref='dataset:credit-risk:1']").ClickAsync();
         await page.WaitForURLAsync("**/datasets/credit-risk/versions/1");

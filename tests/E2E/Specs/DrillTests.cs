@@ -82,7 +82,8 @@ public class DrillTests
 
         Assert.InRange(before, 1, Generated);
         Assert.Equal(Generated, HistoryRuns(database));
-        Assert.Equal(2, Query(database, "SELECT COUNT(*) FROM DatasetVersions"));
+        // Two credit-risk extracts and the holdout set, each once.
+        Assert.Equal(3, Query(database, "SELECT COUNT(*) FROM DatasetVersions"));
         Cleanup(data);
     }
 

@@ -114,6 +114,11 @@ public class ExperimentsTests(PortalServer portal)
         var page = await context.NewPageAsync();
         await new ShellPage(page).GotoAsync($"/runs/{runId}");
         await Assertions.Expect(page.GetByText("No metrics logged yet")).ToBeVisibleAsync();
+        // The trail names the experiment and the run, not their ids.
+        var crumbs = page.GetByLabel("Breadcrumb");
+        await Assertions.Expect(crumbs).ToContainTextAsync("from-a-script");
+        await Assertions.Expect(crumbs).ToContainTextAsync("e2e-script-");
+        await Assertions.Expect(crumbs).Not.ToContainTextAsync(runId!);
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var batch = await api.PostAsJsonAsync("/api/2.0/mlflow/runs/log-batch", new

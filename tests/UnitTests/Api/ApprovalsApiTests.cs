@@ -275,6 +275,20 @@ public class ApprovalsApiTests(ApprovalsPortal portal) : IClassFixture<Approvals
     }
 
     [Fact]
+    public async Task APersonsJobs_AreNamedByRunAndExperiment_AndLeaveOutTheRegistrysEvaluations()
+    {
+        var (_, version) = await portal.ValidatedVersionAsync();
+        var jobs = portal.Services.GetRequiredService<Portal.Infrastructure.Jobs.JobService>();
+        var evaluationRun = version.GetProperty("evaluation").GetProperty("runId").GetString();
+
+        var mine = await jobs.MineAsync("scientist@demo.local", 50, CancellationToken.None);
+
+        Assert.Contains(mine, j => j.ExperimentName == "approvals-test" && j.Job.RunId == version.GetProperty("sourceRunId").GetString());
+        Assert.DoesNotContain(mine, j => j.Job.IsSystem || j.Job.RunId == evaluationRun);
+        Assert.True((await jobs.FindByRunAsync(evaluationRun!, CancellationToken.None))!.IsSystem);
+    }
+
+    [Fact]
     public async Task Policies_AreAdminOnly_AndBadOnesAreNamed()
     {
         var body = new

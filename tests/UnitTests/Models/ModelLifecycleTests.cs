@@ -19,7 +19,7 @@ public class ModelLifecycleTests
     {
         { ModelState.Registered, "validate" }, { ModelState.Registered, "fail" }, { ModelState.Validated, "request" },
         { ModelState.PendingApproval, "approve" }, { ModelState.PendingApproval, "reject" }, { ModelState.PendingApproval, "withdraw" },
-        { ModelState.Approved, "deploy" }, { ModelState.Approved, "archive" }, { ModelState.Deployed, "archive" },
+        { ModelState.Approved, "deploy" }, { ModelState.Approved, "archive" }, { ModelState.Deployed, "undeploy" },
     };
 
     [Theory]
@@ -30,7 +30,7 @@ public class ModelLifecycleTests
         {
             var version = In(state);
             var offered = version.NextStates();
-            var legal = state == legalFrom || (move == "archive" && state is ModelState.Approved or ModelState.Deployed);
+            var legal = state == legalFrom;
             if (legal)
             {
                 Do(version, move);
@@ -44,6 +44,20 @@ public class ModelLifecycleTests
                 Assert.Equal(state, version.State);
             }
         }
+    }
+
+    [Fact]
+    public void AVersionServingTraffic_IsNotArchived_UntilItIsTakenOutOfService()
+    {
+        var deployed = In(ModelState.Deployed);
+
+        var refused = Assert.Throws<DomainException>(() => deployed.Archive("superseded", _time));
+
+        Assert.Contains("deployed and serves traffic", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(ModelState.Deployed, deployed.State);
+        deployed.Undeploy(_time);
+        deployed.Archive("superseded", _time);
+        Assert.Equal(ModelState.Archived, deployed.State);
     }
 
     [Fact]
@@ -84,7 +98,7 @@ public class ModelLifecycleTests
         Assert.False(In(ModelState.Registered).MayRequestApproval(Author));
         Assert.False(In(ModelState.Validated).MayRequestApproval(ops));
         Assert.True(In(ModelState.Approved).MayArchive(ops));
-        Assert.True(In(ModelState.Deployed).MayArchive(Author));
+        Assert.False(In(ModelState.Deployed).MayArchive(Author));
         Assert.False(In(ModelState.Validated).MayArchive(ops));
         Assert.False(In(ModelState.Approved).MayArchive(viewer));
     }
@@ -183,6 +197,7 @@ public class ModelLifecycleTests
             case "reject": version.Reject("not fair", _time); break;
             case "withdraw": version.WithdrawRequest("expired", _time); break;
             case "deploy": version.Deploy(_time); break;
+            case "undeploy": version.Undeploy(_time); break;
             default: version.Archive("superseded", _time); break;
         }
     }

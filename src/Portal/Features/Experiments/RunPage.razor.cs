@@ -1,4 +1,5 @@
 using Portal.Components.Charts;
+using Portal.Components.Layout;
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -47,6 +48,9 @@ public sealed partial class RunPage
 
     [Inject]
     private TrackingStore Tracking { get; set; } = default!;
+
+    [Inject]
+    private PageTrail Trail { get; set; } = default!;
 
     [Inject]
     private MetricSeries Series { get; set; } = default!;
@@ -104,6 +108,7 @@ public sealed partial class RunPage
 
         _experimentName = (await Tracking.GetExperimentAsync(_run.ExperimentId.ToString(CultureInfo.InvariantCulture), cancel)).Name;
         _parentName = _run.ParentRunId is { } parent ? (await Tracking.FindRunAsync(parent, cancel))?.Name : null;
+        Trail.Set($"/runs/{RunId}", ("Experiments", "/experiments"), (_experimentName, $"/experiments/{_run.ExperimentId}"), (_run.Name, null));
         // The server refuses the files and log of a run made from personal data to those who may not read it; the page says so.
         var actor = _actor = (await AuthenticationState).User.ToActor();
         var sensitive = Portal.Domain.Datasets.PersonalData.MayReadRaw(actor) ? [] : await Datasets.SensitiveAmongAsync(_run.Inputs, cancel);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Portal.Components.Layout;
 using Portal.Components.Shared;
 using Portal.Domain.Experiments;
 using Portal.Infrastructure.Experiments;
@@ -45,6 +46,9 @@ public sealed partial class RunsPage
     private TrackingStore Tracking { get; set; } = default!;
 
     [Inject]
+    private PageTrail Trail { get; set; } = default!;
+
+    [Inject]
     private RunSearch Search { get; set; } = default!;
 
     [Inject]
@@ -79,6 +83,7 @@ public sealed partial class RunsPage
         try
         {
             _experiment = await Tracking.GetExperimentAsync(ExperimentId.ToString(System.Globalization.CultureInfo.InvariantCulture), Showing);
+            Trail.Set($"/experiments/{ExperimentId}", ("Experiments", "/experiments"), (_experiment.Name, null));
         }
         catch (TrackingException)
         {

@@ -18,7 +18,7 @@ public sealed partial class HomePage
     private DemoSeedingProgressed? _seeding;
     private AdminSummary? _admin;
     private int _activeTokens;
-    private IReadOnlyList<Domain.Jobs.Job> _myJobs = [];
+    private IReadOnlyList<Infrastructure.Jobs.NamedJob> _myJobs = [];
     private IReadOnlyList<Infrastructure.Models.InboxRow> _myReviews = [];
     private int _openReviews;
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Components.Layout;
 using Portal.Domain.Common;
 using Portal.Domain.Experiments;
 using Portal.Domain.Sweeps;
@@ -23,6 +24,9 @@ public sealed partial class SweepPage
 
     [Inject]
     private SweepService Sweeps { get; set; } = default!;
+
+    [Inject]
+    private PageTrail Trail { get; set; } = default!;
 
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
@@ -49,6 +53,7 @@ public sealed partial class SweepPage
         _loaded = true;
         if (_sweep is not null)
         {
+            Trail.Set($"/sweeps/{SweepId}", ("Jobs & Sweeps", "/jobs"), (_sweep.Name, null));
             _trials = [.. await Sweeps.TrialsAsync(_sweep, cancel)];
             _importance = SweepService.Importance(_sweep, _trials);
         }

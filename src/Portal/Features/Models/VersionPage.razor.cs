@@ -24,6 +24,9 @@ public sealed partial class VersionPage
     private bool _canRequest;
     private bool _isReviewer;
     private bool _canArchive;
+
+    /// <summary>Someone who could retire it sees why Archive is not offered for a version serving traffic.</summary>
+    private bool _inProductionForRetirer;
     private string? _message;
 
     [Parameter]
@@ -71,6 +74,7 @@ public sealed partial class VersionPage
         _openRequest = _pack.Requests.FirstOrDefault(r => r.State == ApprovalState.Open);
         _isReviewer = actor.IsIn(_pack.Governance.Policy.ReviewerRole);
         _canArchive = _pack.Version.MayArchive(actor);
+        _inProductionForRetirer = _pack.Version.State == ModelState.Deployed && _pack.Version.IsRetiredBy(actor);
         _lineage = await Lineage.WalkAsync(ArtifactRef.Parse($"model:{Name}:{Number}"), LineageDirection.Both, 3, cancel);
     });
 

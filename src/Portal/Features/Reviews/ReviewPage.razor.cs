@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Portal.Components.Layout;
 using Portal.Domain.Common;
 using Portal.Domain.Lineage;
 using Portal.Domain.Models;
@@ -29,6 +30,9 @@ public sealed partial class ReviewPage
 
     [Inject]
     private Approvals Approvals { get; set; } = default!;
+
+    [Inject]
+    private PageTrail Trail { get; set; } = default!;
 
     [Inject]
     private EvidencePacks Packs { get; set; } = default!;
@@ -65,6 +69,7 @@ public sealed partial class ReviewPage
             return;
         }
 
+        Trail.Set($"/reviews/{Id}", ("Reviews", "/reviews"), ($"{_request.ModelName} v{_request.Version}", null));
         _pack = await Packs.LoadAsync(_request.ModelName, _request.Version, cancel);
         _whyNot = _pack is null ? "The model version no longer exists." : _request.WhyNot((await AuthenticationState).User.ToActor(), _pack.Version);
         _lineage ??= await Lineage.WalkAsync(ArtifactRef.Parse($"model:{_request.ModelName}:{_request.Version}"), LineageDirection.Upstream, 3, cancel);
