@@ -13,12 +13,16 @@ namespace Portal.Infrastructure.Local;
 /// </summary>
 public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options, TimeProvider time, LocalJobRunner runner, ProcessIsolation isolation) : IWorkspaceBackend
 {
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+    // On a machine busy training (demo seeding on 2 cores) importing scikit-learn can take many seconds.
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(60);
+
+    // How long a health request waits for a probe still running before answering without it.
+    private static readonly TimeSpan ProbeWait = TimeSpan.FromSeconds(3);
 
     // Starting Python to import scikit-learn takes a second or two; health probes come every few seconds.
     private static readonly TimeSpan PythonProbeValidFor = TimeSpan.FromMinutes(5);
-    private readonly SemaphoreSlim _probeGate = new(1, 1);
-    private (DateTimeOffset At, string? Problem)? _pythonProbe;
+    private readonly Lock _probeGate = new();
+    private (DateTimeOffset At, Task<string?> Probe)? _pythonProbe;
 
     public string Kind => "local";
 
@@ -65,22 +69,26 @@ public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOpt
             : new BackendHealth(BackendHealthStatus.Degraded, pythonProblem, details);
     }
 
+    /// <summary>
+    /// What is wrong with the Python interpreter, or null. The probe runs on its own, not on the health
+    /// request: a probe that has not answered yet is no evidence of a problem, so the request does not wait
+    /// it out and say Degraded; the next request reports what it found.
+    /// </summary>
     private async Task<string?> PythonProblemAsync(string python, CancellationToken cancellationToken)
     {
-        await _probeGate.WaitAsync(cancellationToken);
-        try
+        Task<string?> probe;
+        lock (_probeGate)
         {
-            if (_pythonProbe is not { } probe || time.GetUtcNow() - probe.At > PythonProbeValidFor)
+            if (_pythonProbe is not { } last || (last.Probe.IsCompleted && time.GetUtcNow() - last.At > PythonProbeValidFor))
             {
-                _pythonProbe = probe = (time.GetUtcNow(), await ProbePythonAsync(python, cancellationToken));
+                _pythonProbe = last = (time.GetUtcNow(), ProbePythonAsync(python, CancellationToken.None));
             }
 
-            return probe.Problem;
+            probe = last.Probe;
         }
-        finally
-        {
-            _probeGate.Release();
-        }
+
+        var answered = await Task.WhenAny(probe, Task.Delay(ProbeWait, time, cancellationToken));
+        return answered == probe ? await probe : null;
     }
 
     private static string? CheckWritable(string folder)
@@ -130,7 +138,11 @@ public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOpt
                 ? null
                 : $"Python interpreter {python} lacks scikit-learn or pandas; install python3-sklearn and python3-pandas.";
         }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            return $"Python interpreter {python} did not import scikit-learn and pandas within {ProbeTimeout.TotalSeconds:0} s.";
+        }
+        catch (System.ComponentModel.Win32Exception ex)
         {
             return $"Python interpreter {python} could not be started: {ex.Message}";
         }

@@ -11,8 +11,10 @@ namespace Portal.Infrastructure.Models;
 public sealed record ApprovalPage(IReadOnlyList<ApprovalRequest> Requests, int Total);
 
 /// <summary>Which approval requests to list: by state and model (exact name, or a part of it), sorted by model or waiting time.</summary>
+/// <param name="DecidableBy">Only open requests this person may still decide (not their own, not decided by them yet).</param>
 public sealed record ApprovalQuery(
-    ApprovalState? State = null, string? Model = null, bool ModelContains = false, string? OrderBy = null, bool Descending = false, int Skip = 0, int Take = 100);
+    ApprovalState? State = null, string? Model = null, bool ModelContains = false, string? OrderBy = null, bool Descending = false, int Skip = 0, int Take = 100,
+    Actor? DecidableBy = null);
 
 /// <summary>
 /// The risk-review workflow: requests are opened under the model's policy; decisions are checked by the

@@ -28,7 +28,11 @@ public sealed class EvidencePacks(IDbContextFactory<PortalDbContext> dbFactory, 
     /// <summary>A page of the inbox: the requests with their versions and risk, read in a fixed number of queries.</summary>
     public async Task<(IReadOnlyList<InboxRow> Rows, int Total)> InboxAsync(ApprovalQuery query, CancellationToken cancellationToken)
     {
-        var page = await approvals.ListAsync(query, cancellationToken);
+        ArgumentNullException.ThrowIfNull(query);
+        // "Waiting for you" depends on each request's policy snapshot and decisions, so it is filtered here over
+        // every open request (a bounded set: one per version awaiting review) and paged after filtering.
+        var decider = query.DecidableBy;
+        var page = await approvals.ListAsync(decider is null ? query : query with { State = ApprovalState.Open, Skip = 0, Take = 500 }, cancellationToken);
         var names = page.Requests.Select(r => r.ModelName).Distinct(StringComparer.Ordinal).ToList();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var versions = (await db.ModelVersions.AsNoTracking().Where(v => names.Contains(v.ModelName)).ToListAsync(cancellationToken))
@@ -39,12 +43,19 @@ public sealed class EvidencePacks(IDbContextFactory<PortalDbContext> dbFactory, 
             governance[name] = await policies.ForModelAsync(name, cancellationToken);
         }
 
-        return ([.. page.Requests.Select(request =>
+        var rows = page.Requests.Select(request =>
         {
             var version = versions[(request.ModelName, request.Version)];
             var (risk, reasons) = ReviewRisk.Assess(version, governance[request.ModelName].Validation);
             return new InboxRow(request, version, risk, reasons[0], version.Checks.Count(c => c.Status == CheckStatus.Passed), version.Checks.Count);
-        })], page.Total);
+        });
+        if (decider is null)
+        {
+            return ([.. rows], page.Total);
+        }
+
+        var decidable = rows.Where(r => r.Request.WhyNot(decider, r.Version) is null).ToList();
+        return ([.. decidable.Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500))], decidable.Count);
     }
 
     public async Task<EvidencePack?> LoadAsync(string name, int number, CancellationToken cancellationToken)

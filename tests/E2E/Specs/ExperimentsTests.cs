@@ -29,23 +29,23 @@ public class ExperimentsTests(PortalServer portal)
         await page.WaitForURLAsync("**/runs/*");
         var heading = page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Level = 1 });
         await Assertions.Expect(heading).ToContainTextAsync(name);
-        await Assertions.Expect(heading).ToContainTextAsync("RUNNING", new() { Timeout = 30_000 });
+        await Assertions.Expect(heading).ToContainTextAsync("Running", new() { Timeout = 30_000 });
         var chart = page.GetByRole(AriaRole.Img, new PageGetByRoleOptions { Name = "val_auc by step" });
         await Assertions.Expect(chart).ToHaveAttributeAsync("data-rendered", "true", new() { Timeout = 30_000 });
         // Still running while the chart is drawn: the chart came live, not after the end.
-        await Assertions.Expect(heading).ToContainTextAsync("RUNNING");
+        await Assertions.Expect(heading).ToContainTextAsync("Running");
         await Screenshots.SaveAsync(page, "run-live-metrics");
         await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Logs" }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Log", new PageGetByLabelOptions { Exact = true })).ToContainTextAsync("iteration", new() { Timeout = 30_000 });
         await Screenshots.SaveAsync(page, "run-live-log");
 
-        await Assertions.Expect(heading).ToContainTextAsync("FINISHED", new() { Timeout = 60_000 });
+        await Assertions.Expect(heading).ToContainTextAsync("Finished", new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByLabel("Log", new PageGetByLabelOptions { Exact = true })).ToContainTextAsync("done");
         await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { NameRegex = new("^Artifacts") }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Artifacts", new PageGetByLabelOptions { Exact = true })).ToContainTextAsync("outputs/model.pkl");
 
         // Compare with the demo's earlier runs of the same sample.
-        await page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "credit-risk-classifier" }).ClickAsync();
+        await page.GetByRole(AriaRole.Main).GetByRole(AriaRole.Link, new LocatorGetByRoleOptions { Name = "credit-risk-classifier" }).First.ClickAsync();
         var runs = page.GetByLabel("Runs", new PageGetByLabelOptions { Exact = true });
         foreach (var run in new[] { name, "gbm-baseline", "gbm-deep-slow" })
         {
@@ -130,8 +130,13 @@ public class ExperimentsTests(PortalServer portal)
         batch.EnsureSuccessStatusCode();
 
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new PageGetByRoleOptions { Name = "loss by step" })).ToHaveAttributeAsync("data-rendered", "true");
+        // The latest-value text follows the point just logged, not the one before it.
+        await page.GetByRole(AriaRole.Tab, new PageGetByRoleOptions { Name = "Params & metrics" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("0.05 (step 19)")).ToBeVisibleAsync();
+        (await api.PostAsJsonAsync("/api/2.0/mlflow/runs/log-metric", new { run_id = runId, key = "loss", value = 0.0123, timestamp = now + 20, step = 20 })).EnsureSuccessStatusCode();
+        await Assertions.Expect(page.GetByText("0.0123 (step 20)")).ToBeVisibleAsync();
         await api.PostAsJsonAsync("/api/2.0/mlflow/runs/update", new { run_id = runId, status = "FINISHED" });
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Level = 1 })).ToContainTextAsync("FINISHED");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Level = 1 })).ToContainTextAsync("Finished");
     }
 
     private static async Task<List<double>> ColumnValuesAsync(IPage page, string column)

@@ -156,7 +156,15 @@ public class ModelsTests(PortalServer portal)
         await Screenshots.SaveAsync(page, "register-model");
         await dialog.GetByRole(AriaRole.Button, new LocatorGetByRoleOptions { Name = "Register" }).ClickAsync();
 
-        await page.WaitForURLAsync($"**/models/{name}/versions/1");
+        try
+        {
+            await page.WaitForURLAsync($"**/models/{name}/versions/1");
+        }
+        catch (TimeoutException)
+        {
+            // Say what the dialog said instead of only that nothing happened.
+            throw new Xunit.Sdk.XunitException($"Registering did not open the version; the page says: {await page.Locator("body").InnerTextAsync()}");
+        }
         var state = shell.Heading.Locator("[data-state]");
         // The holdout evaluation is a real job; the page follows it without a reload.
         await Assertions.Expect(state).ToHaveAttributeAsync("data-state", "Validated", new() { Timeout = 60_000 });

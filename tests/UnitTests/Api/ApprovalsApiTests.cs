@@ -275,6 +275,30 @@ public class ApprovalsApiTests(ApprovalsPortal portal) : IClassFixture<Approvals
     }
 
     [Fact]
+    public async Task TheInboxWaitingForAReviewer_LeavesOutTheirOwnRequests_AndThoseTheyDecided()
+    {
+        var (name, _) = await portal.ValidatedVersionAsync();
+        var id = (await (await portal.Scientist.PostAsJsonAsync($"/api/v1/models/{name}/versions/1/approval-requests", new { comment = "Please." }))
+            .JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        var packs = portal.Services.GetRequiredService<EvidencePacks>();
+        async Task<bool> WaitsFor(Actor who) =>
+            (await packs.InboxAsync(new ApprovalQuery(Portal.Domain.Models.ApprovalState.Open, Model: name, Take: 50, DecidableBy: who), CancellationToken.None))
+                .Rows.Any(r => r.Request.Id.ToString() == id);
+        var reviewer = new Actor("reviewer@demo.local", [Roles.RiskReviewer]);
+        var reviewer2 = new Actor("reviewer2@demo.local", [Roles.RiskReviewer]);
+        // The author holding the reviewer role as well must still not find their own request waiting for them.
+        var author = new Actor("scientist@demo.local", [Roles.DataScientist, Roles.RiskReviewer]);
+
+        Assert.True(await WaitsFor(reviewer));
+        Assert.False(await WaitsFor(author));
+        (await _reviewer.PostAsJsonAsync($"/api/v1/approval-requests/{id}/decisions", new { verdict = "approve", reason = "Fine." })).EnsureSuccessStatusCode();
+        Assert.False(await WaitsFor(reviewer));
+        Assert.True(await WaitsFor(reviewer2));
+        var all = await packs.InboxAsync(new ApprovalQuery(Portal.Domain.Models.ApprovalState.Open, Model: name), CancellationToken.None);
+        Assert.Equal(1, all.Total);
+    }
+
+    [Fact]
     public async Task APersonsJobs_AreNamedByRunAndExperiment_AndLeaveOutTheRegistrysEvaluations()
     {
         var (_, version) = await portal.ValidatedVersionAsync();

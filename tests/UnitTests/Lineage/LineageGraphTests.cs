@@ -16,6 +16,27 @@ public abstract class LineageGraphContract : IDisposable
     protected abstract Task<InfrastructureBuilder> BuilderAsync();
 
     [Fact]
+    public async Task RunNodes_AreLabelledWithTheRunsName_AndUnknownRunsWithTheirId()
+    {
+        await using var services = await (await BuilderAsync()).StartAsync();
+        var graph = services.GetRequiredService<LineageGraph>();
+        var store = services.GetRequiredService<Portal.Infrastructure.Experiments.TrackingStore>();
+        var scientist = new Actor("scientist@demo.local", [Portal.Domain.Identity.Roles.DataScientist]);
+        var experiment = await store.CreateExperimentAsync($"lineage-{Guid.NewGuid():N}"[..16], null, scientist, CancellationToken.None);
+        var run = await store.CreateRunAsync(experiment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "nightly-train", null, null, scientist, CancellationToken.None);
+        await graph.RecordAsync(
+        [
+            (ArtifactRef.Parse($"run:{run.Id}"), ArtifactRef.Parse("model:named:1"), LineageRelation.RegisteredFrom),
+            (ArtifactRef.Parse("run:gone-elsewhere"), ArtifactRef.Parse("model:named:1"), LineageRelation.RegisteredFrom),
+        ], Actor.System, "test");
+
+        var up = await graph.WalkAsync(ArtifactRef.Parse("model:named:1"), LineageDirection.Upstream, 1);
+
+        Assert.Equal("run nightly-train", up.Nodes.Single(n => n.Ref == $"run:{run.Id}").Label);
+        Assert.Equal("run gone-elsewhere", up.Nodes.Single(n => n.Ref == "run:gone-elsewhere").Label);
+    }
+
+    [Fact]
     public async Task Closure_FollowsEdgesUpAndDown_ToTheDepthAsked_WithoutLoopingOnCycles()
     {
         await using var services = await (await BuilderAsync()).StartAsync();

@@ -1,6 +1,7 @@
 using Plotly.Blazor.Traces;
 using Plotly.Blazor.Traces.ParCoordsLib;
 using Portal.Components.Charts;
+using Portal.Components.Shared;
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Portal.Domain.Experiments;
@@ -167,7 +168,7 @@ public sealed partial class ComparePage
             yield return new DiffRow($"metrics.{key}", values, values.Distinct(StringComparer.Ordinal).Count() > 1);
         }
 
-        var status = shown.Select(r => r.Status.Wire()).ToList();
+        var status = shown.Select(r => Words.Of(r.Status)).ToList();
         yield return new DiffRow("status", status, status.Distinct(StringComparer.Ordinal).Count() > 1);
     }
 

@@ -89,9 +89,8 @@ public sealed partial class HomePage
             return;
         }
 
-        var (rows, _) = await Packs.InboxAsync(new Infrastructure.Models.ApprovalQuery(Domain.Models.ApprovalState.Open, Take: 200), Showing);
-        var mine = rows.Where(r => r.Request.WhyNot(_actor, r.Version) is null).ToList();
-        (_openReviews, _myReviews) = (mine.Count, [.. mine.Take(5)]);
+        var (rows, total) = await Packs.InboxAsync(new Infrastructure.Models.ApprovalQuery(Domain.Models.ApprovalState.Open, Take: 5, DecidableBy: _actor), Showing);
+        (_openReviews, _myReviews) = (total, rows);
     }
 
     private async Task LoadAdminSummaryAsync()
