@@ -43,19 +43,20 @@ public sealed class EvidencePacks(IDbContextFactory<PortalDbContext> dbFactory, 
             governance[name] = await policies.ForModelAsync(name, cancellationToken);
         }
 
-        var rows = page.Requests.Select(request =>
+        IEnumerable<ApprovalRequest> requests = page.Requests;
+        var total = page.Total;
+        if (decider is not null)
+        {
+            var decidable = requests.Where(r => r.WhyNot(decider, versions[(r.ModelName, r.Version)]) is null).ToList();
+            (requests, total) = (decidable.Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500)), decidable.Count);
+        }
+
+        return ([.. requests.Select(request =>
         {
             var version = versions[(request.ModelName, request.Version)];
             var (risk, reasons) = ReviewRisk.Assess(version, governance[request.ModelName].Validation);
             return new InboxRow(request, version, risk, reasons[0], version.Checks.Count(c => c.Status == CheckStatus.Passed), version.Checks.Count);
-        });
-        if (decider is null)
-        {
-            return ([.. rows], page.Total);
-        }
-
-        var decidable = rows.Where(r => r.Request.WhyNot(decider, r.Version) is null).ToList();
-        return ([.. decidable.Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500))], decidable.Count);
+        })], total);
     }
 
     public async Task<EvidencePack?> LoadAsync(string name, int number, CancellationToken cancellationToken)
