@@ -76,6 +76,7 @@ public static class DependencyInjection
         services.AddSingleton<RunArtifacts>();
         services.AddSingleton<MetricSeries>();
         services.AddSingleton<Models.ModelRegistry>();
+        services.AddSingleton<Models.MlflowRegistry>();
         services.AddSingleton<Models.ModelValidation>();
         services.AddSingleton<Models.Approvals>();
         services.AddSingleton<Models.RegistryPolicies>();

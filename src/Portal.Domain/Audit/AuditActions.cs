@@ -28,6 +28,21 @@ public static class AuditActions
     public const string ModelVersionRegistered = "model.version-registered";
     public const string ModelStateChanged = "model.state-changed";
     public const string ModelCardEdited = "model.card-edited";
+
+    /// <summary>An alias (champion, production…) moved to a version or was removed; before and after name the versions.</summary>
+    public const string ModelAliasChanged = "model.alias-changed";
+
+    /// <summary>An MLflow stage label (Staging, Production…) changed through the MLflow API.</summary>
+    public const string ModelStageChanged = "model.stage-changed";
+
+    /// <summary>A registered model's or version's description or tags changed through the MLflow API.</summary>
+    public const string ModelAnnotated = "model.annotated";
+
+    public const string ModelDeleted = "model.deleted";
+    public const string ModelVersionDeleted = "model.version-deleted";
+
+    /// <summary>Someone tried to move a protected alias or stage onto a version that is not approved.</summary>
+    public const string AliasRefused = "security.alias-refused";
     public const string ApprovalRequested = "approval.requested";
     public const string ApprovalDecided = "approval.decided";
     public const string ApprovalClosed = "approval.closed";

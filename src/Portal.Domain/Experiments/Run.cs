@@ -162,7 +162,7 @@ public sealed class Run : Entity
     }
 
     /// <summary>
-    /// Moves the run to <paramref name="status"/>. A terminal run stays terminal (its record is final);
+    /// Moves the run to <paramref name="status"/>. A terminal run only reopens as RUNNING (MLflow's resume);
     /// reaching a terminal state sets the end time.
     /// </summary>
     public void Update(RunStatus? status, DateTime? endTime, string? name, TimeProvider time)
@@ -178,10 +178,17 @@ public sealed class Run : Entity
             return;
         }
 
-        if (Status.IsTerminal())
+        if (Status.IsTerminal() && next != RunStatus.Running)
         {
             throw new TrackingException(TrackingError.InvalidState,
                 $"Run '{Id}' has already ended as {Status.Wire()}; it cannot become {next.Wire()}.");
+        }
+
+        if (Status.IsTerminal())
+        {
+            // MLflow's resume (mlflow.start_run(run_id=…)): the run is open again, to log a model after training.
+            // What a registered version bound (metrics, artifact digest) is kept with the version, not read back.
+            EndTime = null;
         }
 
         Status = next;

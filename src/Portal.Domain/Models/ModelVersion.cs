@@ -75,6 +75,18 @@ public sealed class ModelVersion : Entity
     /// <summary>The run of the job scoring this version on the holdout dataset, once submitted.</summary>
     public string? EvaluationRunId { get; private set; }
 
+    /// <summary>A single model file, or an MLflow model folder (an <c>MLmodel</c> file and what it names).</summary>
+    public ModelFormat Format { get; private set; }
+
+    /// <summary>The MLflow flavours the folder's <c>MLmodel</c> declares (python_function, sklearn), empty for a file.</summary>
+    public IReadOnlyList<string> Flavors { get; private set; } = [];
+
+    /// <summary>The MLflow model's saved input example (JSON), which seeds the try-it box of deployments.</summary>
+    public string? InputExample { get; private set; }
+
+    /// <summary>MLflow's stage label (None, Staging, Production, Archived); Staging and Production need approval.</summary>
+    public string Stage { get; private set; } = ModelStages.None;
+
     public static ModelVersion Register(string modelName, int version, string sourceRunId, string artifactPath, string artifactHash, Actor author, TimeProvider time,
         ModelVersionFacts? facts = null)
     {
@@ -108,6 +120,9 @@ public sealed class ModelVersion : Entity
             Signature = facts?.Signature ?? [],
             TrainingDatasets = facts?.TrainingDatasets ?? [],
             Card = facts?.Card ?? ModelCard.Empty,
+            Format = facts?.Mlflow is null ? ModelFormat.File : ModelFormat.MlflowModel,
+            Flavors = facts?.Mlflow?.Flavors ?? [],
+            InputExample = facts?.Mlflow?.InputExample,
             Checks = [.. ModelChecks.All.Select(c => new ModelCheck(c, CheckStatus.Pending, "Waiting to run.", now))],
         };
     }
@@ -180,6 +195,24 @@ public sealed class ModelVersion : Entity
 
         Description = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
         Tags = [.. tags.Select(t => t.Trim()).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// Sets MLflow's stage label. Staging and Production mean "fit to serve", so only an approved or deployed
+    /// version gets them; None and Archived take the label away and are always allowed.
+    /// </summary>
+    public void SetStage(string? stage)
+    {
+        var canonical = ModelStages.Parse(stage);
+        if (canonical is ModelStages.Staging or ModelStages.Production && State is not (ModelState.Approved or ModelState.Deployed))
+        {
+            throw new DomainException($"{Label} is {Describe(State)}; only an approved or deployed version can move to {canonical}. "
+                + (State == ModelState.Validated ? $"Open an approval request for it (POST /api/v1/models/{ModelName}/versions/{Version}/approval-requests) first."
+                    : State == ModelState.PendingApproval ? "Its approval request is open; move it once reviewers approve."
+                    : "Register a new version and ask for approval of that one."));
+        }
+
+        Stage = canonical;
     }
 
     /// <summary>
@@ -313,7 +346,8 @@ public sealed record ModelVersionFacts(
     IReadOnlyList<string> TrainingDatasets,
     string? Description = null,
     IReadOnlyList<string>? Tags = null,
-    ModelCard? Card = null);
+    ModelCard? Card = null,
+    MlflowModelFacts? Mlflow = null);
 
 public sealed record ModelVersionStateChanged(string Model, int Version, ModelState From, ModelState To, string? Reason, string Author, DateTime OccurredAt) : IDomainEvent
 {

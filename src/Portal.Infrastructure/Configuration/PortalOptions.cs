@@ -137,6 +137,12 @@ public sealed class ModelOptions
     /// <summary>Minutes an evaluation job may run.</summary>
     public double EvaluationTimeoutMinutes { get; set; } = 30;
 
+    /// <summary>
+    /// Aliases (and MLflow's <c>models:/name@alias</c> URIs) that only an approved or deployed version may
+    /// hold; any other alias is free. Compared without regard to case.
+    /// </summary>
+    public List<string> ProtectedAliases { get; set; } = ["champion", "production"];
+
     public Portal.Domain.Models.ValidationSettings ToSettings() =>
         new(RequiredMetrics, HoldoutDataset, Target, Metric, Margin, string.IsNullOrWhiteSpace(SliceColumn) ? null : SliceColumn, MaxSliceGap, MinSliceRows);
 }

@@ -252,9 +252,9 @@ public sealed partial class TrackingStore(IDbContextFactory<PortalDbContext> dbF
             return ([], [], []);
         }, cancellationToken, requireWriter: false);
 
-    /// <summary>Every point of one metric of a run, in step order (paged as MLflow's get-history).</summary>
+    /// <summary>Every point of one metric of a run, in step order: all of them, or pages of <paramref name="maxResults"/>.</summary>
     public async Task<(IReadOnlyList<MetricPoint> Points, string? NextPageToken)> GetMetricHistoryAsync(
-        string? runId, string? key, int maxResults, string? pageToken, CancellationToken cancellationToken)
+        string? runId, string? key, int? maxResults, string? pageToken, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(key))
         {
@@ -264,14 +264,16 @@ public sealed partial class TrackingStore(IDbContextFactory<PortalDbContext> dbF
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await FindRunAsync(db, runId, tracking: false, cancellationToken);
         var offset = PageToken.Decode(pageToken);
-        var rows = await db.MetricPoints.AsNoTracking()
+        var ordered = db.MetricPoints.AsNoTracking()
             .Where(p => p.RunId == run.Id && p.Key == key)
             .OrderBy(p => p.Step).ThenBy(p => p.Timestamp).ThenBy(p => p.Value)
-            .Skip(offset).Take(maxResults + 1)
+            .Skip(offset);
+        var rows = await (maxResults is { } take ? ordered.Take(take + 1) : ordered)
             .Select(p => new { p.Step, p.Timestamp, p.Value, p.IsNan })
             .ToListAsync(cancellationToken);
-        var points = rows.Take(maxResults).Select(p => new MetricPoint(key, p.IsNan ? double.NaN : p.Value, p.Timestamp, p.Step)).ToList();
-        return (points, rows.Count > maxResults ? PageToken.Encode(offset + maxResults) : null);
+        var page = maxResults ?? rows.Count;
+        var points = rows.Take(page).Select(p => new MetricPoint(key, p.IsNan ? double.NaN : p.Value, p.Timestamp, p.Step)).ToList();
+        return (points, rows.Count > page ? PageToken.Encode(offset + page) : null);
     }
 
     public static void CheckBatchLimits(int metrics, int parameters, int tags)

@@ -17,6 +17,11 @@ internal static class RunFolder
     {
         var parts = reference.Split(':');
         var number = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        if (parts[0] == "model" && await MaterialiseFolderAsync(services, folder, name, parts[1], number, cancellationToken) is { } modelFolder)
+        {
+            return modelFolder;
+        }
+
         var (content, fileName) = parts[0] == "model"
             ? await services.GetRequiredService<Models.ModelRegistry>().OpenArtifactAsync(parts[1], number, cancellationToken) is { } model
                 ? (model.Content, model.Version.ArtifactPath)
@@ -33,6 +38,34 @@ internal static class RunFolder
         }
 
         return path;
+    }
+
+    /// <summary>An MLflow model version becomes the folder <c>inputs/{name}/</c> with its bound files; null for a single-file model.</summary>
+    private static async Task<string?> MaterialiseFolderAsync(IServiceProvider services, string folder, string name, string model, int number, CancellationToken cancellationToken)
+    {
+        var registry = services.GetRequiredService<Models.ModelRegistry>();
+        if (await registry.FindVersionAsync(model, number, cancellationToken) is not { Format: Portal.Domain.Models.ModelFormat.MlflowModel } version)
+        {
+            return null;
+        }
+
+        var target = Path.Combine(folder, "inputs", name);
+        foreach (var file in await registry.BoundFilesAsync(version, cancellationToken))
+        {
+            if (RunArtifacts.PathProblem(file.Path) is not null)
+            {
+                continue;
+            }
+
+            var path = Path.Combine(target, file.Path);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await using var content = await registry.OpenBoundFileAsync(version, file.Path, cancellationToken)
+                ?? throw new NotFoundException($"input {name}: file {file.Path} of model version {model}:{number} is missing from the artifact store.");
+            await using var output = File.Create(path);
+            await content.CopyToAsync(output, cancellationToken);
+        }
+
+        return target;
     }
 
     /// <summary>

@@ -64,8 +64,18 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
             ?? throw new InvalidInputException("runId", $"runId: there is no run {runId}.");
-        var artifact = await db.RunArtifacts.AsNoTracking().FirstOrDefaultAsync(a => a.RunId == runId && a.Path == path, cancellationToken)
-            ?? throw new InvalidInputException("artifactPath", $"artifactPath: run {runId} has no artifact '{path}'.");
+        // A single file (outputs/model.pkl), or an MLflow model folder (model/ with its MLmodel) bound by its manifest.
+        var artifact = await db.RunArtifacts.AsNoTracking().FirstOrDefaultAsync(a => a.RunId == runId && a.Path == path, cancellationToken);
+        (string Digest, MlflowModel Model, string? InputExample)? folder = null;
+        if (artifact is null)
+        {
+            var files = await MlflowFolders.FilesAsync(db, runId, path, cancellationToken);
+            folder = files.Count > 0
+                ? await MlflowFolders.BindAsync(store, files, runId, path, cancellationToken)
+                : throw new InvalidInputException("artifactPath", $"artifactPath: run {runId} has no artifact or folder '{path}' (log a model with mlflow.<flavor>.log_model, or name a file it stored).");
+        }
+
+        var digest = folder?.Digest ?? artifact!.Hash;
 
         var gate = Gates.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
         ModelVersion version;
@@ -81,12 +91,22 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
 
             var number = (await db.ModelVersions.Where(v => v.ModelName == name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0) + 1;
             var facts = await FactsAsync(db, run, name, description, tags, cancellationToken);
-            version = ModelVersion.Register(name, number, run.Id, path, artifact.Hash, actor, time, facts);
+            if (folder is { } mlflow)
+            {
+                // The MLmodel signature lists what the model reads; the training data's schema may hold more columns.
+                facts = facts with
+                {
+                    Signature = mlflow.Model.Signature is { Count: > 0 } signature ? signature : facts.Signature,
+                    Mlflow = new MlflowModelFacts(mlflow.Model.Flavors, mlflow.InputExample),
+                };
+            }
+
+            version = ModelVersion.Register(name, number, run.Id, path, digest, actor, time, facts);
             db.ModelVersions.Add(version);
             var modelRef = ArtifactRef.Parse($"model:{name}:{number}");
             db.LineageEdges.Add(LineageEdge.Record(ArtifactRef.Run(run.Id), modelRef, LineageRelation.RegisteredFrom, actor, time));
             db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.ModelVersionRegistered, modelRef.ToString(), time,
-                after: $"state={version.State}; run={run.Id}; artifact={path}; sha256={artifact.Hash}"));
+                after: $"state={version.State}; run={run.Id}; artifact={path}{(folder is null ? "" : " (MLflow model folder)")}; sha256={digest}"));
             await db.SaveChangesAsync(cancellationToken);
         }
         finally
@@ -187,9 +207,42 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         return await store.OpenReadAsync(version.ArtifactHash, cancellationToken) is { } content ? (version, content) : null;
     }
 
-    /// <summary>The current SHA-256 of the run file a version was made from (it differs from the bound one if the file was replaced).</summary>
-    public async Task<string?> CurrentArtifactHashAsync(PortalDbContext db, ModelVersion version, CancellationToken cancellationToken) =>
-        await db.RunArtifacts.AsNoTracking().Where(a => a.RunId == version.SourceRunId && a.Path == version.ArtifactPath).Select(a => a.Hash).FirstOrDefaultAsync(cancellationToken);
+    /// <summary>
+    /// The current SHA-256 of the run file (or the manifest of the run folder) a version was made from; it
+    /// differs from the bound one if a file was replaced, added or removed.
+    /// </summary>
+    public async Task<string?> CurrentArtifactHashAsync(PortalDbContext db, ModelVersion version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (version.Format == ModelFormat.MlflowModel)
+        {
+            var files = await MlflowFolders.FilesAsync(db, version.SourceRunId, version.ArtifactPath, cancellationToken);
+            return files.Count == 0 ? null : MlflowFolders.Digest(MlflowFolders.Manifest(files, version.ArtifactPath));
+        }
+
+        return await db.RunArtifacts.AsNoTracking().Where(a => a.RunId == version.SourceRunId && a.Path == version.ArtifactPath).Select(a => a.Hash).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>The files of a version as bound at registration: one for a model file, the manifest's for an MLflow folder.</summary>
+    public async Task<IReadOnlyList<(string Path, string Hash, long Size)>> BoundFilesAsync(ModelVersion version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (version.Format != ModelFormat.MlflowModel)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var size = await db.RunArtifacts.AsNoTracking().Where(a => a.RunId == version.SourceRunId && a.Path == version.ArtifactPath).Select(a => (long?)a.Size).FirstOrDefaultAsync(cancellationToken);
+            return [(System.IO.Path.GetFileName(version.ArtifactPath), version.ArtifactHash, size ?? 0)];
+        }
+
+        return MlflowFolders.Read(await MlflowFolders.ReadManifestAsync(store, version.ArtifactHash, cancellationToken));
+    }
+
+    /// <summary>One bound file of a version by its path inside the version (an MLflow folder's <c>MLmodel</c>, <c>model.pkl</c>…).</summary>
+    public async Task<Stream?> OpenBoundFileAsync(ModelVersion version, string path, CancellationToken cancellationToken)
+    {
+        var file = (await BoundFilesAsync(version, cancellationToken)).FirstOrDefault(f => f.Path == path);
+        return file.Hash is null ? null : await store.OpenReadAsync(file.Hash, cancellationToken);
+    }
 
     private async Task<ModelVersionFacts> FactsAsync(PortalDbContext db, Run run, string name, string? description, IReadOnlyList<string>? tags, CancellationToken cancellationToken)
     {

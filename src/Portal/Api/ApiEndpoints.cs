@@ -35,6 +35,7 @@ public static class ApiEndpoints
         api.MapApprovalsApi();
         api.MapUsersApi();
         app.MapMlflowApi();
+        app.MapMlflowRegistryApi();
         return app;
     }
 }

@@ -5,6 +5,7 @@ using Portal.Domain.Common;
 using Portal.Domain.Experiments;
 using Portal.Features.Navigation;
 using Portal.Infrastructure.Experiments;
+using Portal.Infrastructure.Models;
 using Portal.Infrastructure.Persistence;
 using Portal.Security;
 
@@ -28,7 +29,7 @@ internal static partial class MlflowApi
     public static WebApplication MapMlflowApi(this WebApplication app)
     {
         var mlflow = app.MapGroup("/api/2.0/mlflow").WithTags("MLflow tracking")
-            .RequireAuthorization(PortalAreas.Policies.Experiments).AddEndpointFilter(TranslateErrorsAsync).DisableAntiforgery();
+            .RequireAuthorization(PortalAreas.Policies.Experiments).AddEndpointFilter(MlflowErrors.TranslateTrackingAsync).DisableAntiforgery();
         mlflow.MapPost("/experiments/create", CreateExperimentAsync);
         mlflow.MapGet("/experiments/get", GetExperimentAsync);
         mlflow.MapGet("/experiments/get-by-name", GetExperimentByNameAsync);
@@ -43,11 +44,15 @@ internal static partial class MlflowApi
         mlflow.MapPost("/runs/set-tag", SetTagAsync);
         mlflow.MapPost("/runs/delete-tag", DeleteTagAsync);
         mlflow.MapGet("/metrics/get-history", GetHistoryAsync);
+        mlflow.MapPost("/runs/log-inputs", LogInputsAsync);
+        mlflow.MapGet("/artifacts/list", ListRunArtifactsAsync);
 
         // MLflow's artifact proxy (mlflow-artifacts:/ URIs): runs upload and read files through the portal.
         var artifacts = app.MapGroup("/api/2.0/mlflow-artifacts/artifacts").WithTags("MLflow tracking")
-            .RequireAuthorization(PortalAreas.Policies.Experiments).AddEndpointFilter(TranslateErrorsAsync).DisableAntiforgery();
+            .RequireAuthorization(PortalAreas.Policies.Experiments).AddEndpointFilter(MlflowErrors.TranslateTrackingAsync).DisableAntiforgery();
         artifacts.MapPut("/{experimentId}/{runId}/artifacts/{**path}", UploadArtifactAsync);
+        // A registered version's bound files (what get-download-uri and models:/ URIs point at).
+        artifacts.MapGet("/registry/{name}/{version}/{**path}", DownloadVersionFileAsync);
         artifacts.MapGet("/{experimentId}/{runId}/artifacts/{**path}", DownloadArtifactAsync);
         artifacts.MapGet("/", ListArtifactsAsync);
         return app;
@@ -194,10 +199,14 @@ internal static partial class MlflowApi
         return Ok(new { });
     }
 
+    /// <summary>
+    /// MLflow's get-history: without max_results the whole history in one answer (MLflow's semantics; its
+    /// client relies on it), with max_results pages of at most that many points.
+    /// </summary>
     private static async Task<IResult> GetHistoryAsync(HttpRequest request, TrackingStore store, CancellationToken cancellationToken)
     {
         var query = MlflowJson.FromQuery(request.Query);
-        var take = query.Int32("max_results") ?? MaxHistoryResults;
+        var take = query.Int32("max_results");
         if (take is < 1 or > MaxHistoryResults)
         {
             throw TrackingException.Invalid($"Invalid value {take} for parameter 'max_results' supplied. It must be between 1 and {MaxHistoryResults}.");
@@ -205,6 +214,79 @@ internal static partial class MlflowApi
 
         var (points, next) = await store.GetMetricHistoryAsync(query.String("run_id") ?? query.Required("run_uuid"), query.String("metric_key"), take, query.String("page_token"), cancellationToken);
         return Ok(new { metrics = points.Select(MlflowShapes.Metric), next_page_token = next });
+    }
+
+    /// <summary>
+    /// MLflow's log-inputs (<c>mlflow.log_input</c>). A dataset that names a portal dataset version — its
+    /// source is the version's portal URL or <c>dataset:name:version</c> — becomes the run's recorded
+    /// training input (lineage and the model's data-validation check); other datasets are accepted and ignored.
+    /// </summary>
+    private static async Task<IResult> LogInputsAsync(HttpRequest request, TrackingStore store, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var body = await MlflowJson.ReadAsync(request, cancellationToken);
+        var runId = body.Required("run_id");
+        var refs = new List<string>();
+        foreach (var input in body.Objects("datasets"))
+        {
+            if (input.Root.TryGetProperty("dataset", out var dataset) && dataset.ValueKind == JsonValueKind.Object)
+            {
+                var text = string.Join(" ", new[] { "source", "name", "digest" }.Select(k => dataset.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null));
+                if (PortalDatasetPattern().Match(text) is { Success: true } match)
+                {
+                    refs.Add($"dataset:{match.Groups["name"].Value}:{match.Groups["version"].Value}");
+                }
+            }
+        }
+
+        if (refs.Count > 0)
+        {
+            await store.AddInputsAsync(runId, refs.Distinct(StringComparer.Ordinal), user.ToActor(), cancellationToken);
+        }
+        else
+        {
+            _ = await store.GetRunAsync(runId, cancellationToken);
+        }
+
+        return Ok(new { });
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?:/api/v1/datasets/|dataset:)(?<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:/versions/|:)(?<version>\d+)")]
+    private static partial System.Text.RegularExpressions.Regex PortalDatasetPattern();
+
+    /// <summary>MLflow's run-based list: paths relative to the run's artifact root, folders with is_dir.</summary>
+    private static async Task<IResult> ListRunArtifactsAsync(HttpRequest request, TrackingStore store, RunArtifacts artifacts, CancellationToken cancellationToken)
+    {
+        var query = MlflowJson.FromQuery(request.Query);
+        var run = await store.GetRunAsync(query.String("run_id") ?? query.Required("run_uuid"), cancellationToken);
+        var folder = (query.String("path") ?? "").Trim('/');
+        if (folder.Length > 0 && RunArtifacts.PathProblem(folder) is { } problem)
+        {
+            throw TrackingException.Invalid(problem);
+        }
+
+        var files = await artifacts.ListAsync(run.Id, folder, cancellationToken);
+        return Ok(new
+        {
+            root_uri = $"mlflow-artifacts:/{run.ExperimentId.ToString(System.Globalization.CultureInfo.InvariantCulture)}/{run.Id}/artifacts",
+            files = Entries(files.Select(f => (f.Path, f.Size)), folder, relativeToFolder: false),
+        });
+    }
+
+    /// <summary>
+    /// The entries directly under <paramref name="folder"/>: files with sizes, sub-folders with is_dir. The
+    /// artifact proxy names them relative to the folder listed (as MLflow's server does), the run-based list
+    /// relative to the run.
+    /// </summary>
+    private static IEnumerable<object> Entries(IEnumerable<(string Path, long Size)> files, string folder, bool relativeToFolder)
+    {
+        var prefix = folder.Length == 0 ? "" : folder + "/";
+        var named = files.Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal) && f.Path.Length > prefix.Length).ToList();
+        return named
+            .Select(f => (Split: f.Path[prefix.Length..].Split('/', 2), f.Size))
+            .GroupBy(e => e.Split[0], StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (relativeToFolder ? g.Key : prefix + g.Key, Dir: g.Any(e => e.Split.Length == 2), g.First().Size))
+            .Select(e => e.Dir ? (object)new { path = e.Item1, is_dir = true } : new { path = e.Item1, is_dir = false, file_size = e.Size });
     }
 
     private static async Task<IResult> UploadArtifactAsync(string experimentId, string runId, string path, HttpRequest request,
@@ -245,10 +327,20 @@ internal static partial class MlflowApi
             : throw new TrackingException(TrackingError.ResourceDoesNotExist, $"Run {runId} has no artifact '{path}'.");
     }
 
-    /// <summary>MLflow's list: the files and folders directly under <c>path</c> = <c>{experiment}/{run}/artifacts[/folder]</c>.</summary>
-    private static async Task<IResult> ListArtifactsAsync(string? path, RunArtifacts artifacts, CancellationToken cancellationToken)
+    /// <summary>
+    /// MLflow's artifact-proxy list of <c>path</c> = <c>{experiment}/{run}/artifacts[/folder]</c> or a registered
+    /// version's <c>registry/{name}/{version}[/folder]</c>: what is directly inside, named relative to it.
+    /// </summary>
+    private static async Task<IResult> ListArtifactsAsync(string? path, RunArtifacts artifacts, ModelRegistry registry, CancellationToken cancellationToken)
     {
         var parts = (path ?? "").Trim('/').Split('/', 4);
+        if (parts is ["registry", var model, var number, ..] && int.TryParse(number, System.Globalization.CultureInfo.InvariantCulture, out var version))
+        {
+            var inside = parts.Length == 4 ? parts[3].Trim('/') : "";
+            var bound = await registry.FindVersionAsync(model, version, cancellationToken) is { } found ? await registry.BoundFilesAsync(found, cancellationToken) : [];
+            return Ok(new { files = Entries(bound.Select(f => (f.Path, f.Size)), inside, relativeToFolder: true) });
+        }
+
         if (parts.Length < 3 || parts[2] != "artifacts")
         {
             throw TrackingException.Invalid("Invalid value for parameter 'path': use {experiment_id}/{run_id}/artifacts[/folder].");
@@ -261,15 +353,28 @@ internal static partial class MlflowApi
         }
 
         var files = await artifacts.ListAsync(parts[1], folder, cancellationToken);
-        var prefix = folder.Length == 0 ? "" : folder + "/";
-        var entries = files
-            .Select(f => f.Path[prefix.Length..])
-            .Select(rest => rest.Split('/', 2))
-            .GroupBy(split => split[0], StringComparer.Ordinal)
-            .Select(g => g.Any(split => split.Length == 2)
-                ? (object)new { path = prefix + g.Key, is_dir = true }
-                : new { path = prefix + g.Key, is_dir = false, file_size = files.First(f => f.Path == prefix + g.Key).Size });
-        return Ok(new { files = entries });
+        return Ok(new { files = Entries(files.Select(f => (f.Path, f.Size)), folder, relativeToFolder: true) });
+    }
+
+    /// <summary>One file of a registered version as bound at registration, whatever the run's files are now.</summary>
+    private static async Task<IResult> DownloadVersionFileAsync(string name, string version, string path, ModelRegistry registry, TrackingStore store,
+        Portal.Infrastructure.Datasets.DatasetCatalog catalog, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        path = RunArtifacts.Decode(path);
+        if (!int.TryParse(version, System.Globalization.CultureInfo.InvariantCulture, out var number) || await registry.FindVersionAsync(name, number, cancellationToken) is not { } found)
+        {
+            throw new TrackingException(TrackingError.ResourceDoesNotExist, $"Model Version (name={name}, version={version}) not found");
+        }
+
+        if (await store.FindRunAsync(found.SourceRunId, cancellationToken) is { } run
+            && await catalog.RawReadRefusalAsync(user.ToActor(), $"model:{name}:{number}", run.Inputs, cancellationToken) is { } refusal)
+        {
+            throw new NotPermittedException(refusal);
+        }
+
+        return await registry.OpenBoundFileAsync(found, path, cancellationToken) is { } content
+            ? Results.Stream(content, "application/octet-stream", System.IO.Path.GetFileName(path))
+            : throw new TrackingException(TrackingError.ResourceDoesNotExist, $"{found.Label} has no file '{path}'.");
     }
 
     /// <summary>MLflow's experiment filter: <c>name = 'x'</c> or <c>name LIKE '%x%'</c>; we search by the text inside.</summary>
@@ -295,32 +400,4 @@ internal static partial class MlflowApi
 
     private static DateTime FromMillis(long ms) =>
         ms is < 0 or > 253_402_300_799_999 ? throw TrackingException.Invalid($"Invalid value {ms} for a time in milliseconds since the epoch.") : DateTime.UnixEpoch.AddMilliseconds(ms);
-
-    /// <summary>MLflow's error body and status for each error code.</summary>
-    private static async ValueTask<object?> TranslateErrorsAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        try
-        {
-            return await next(context);
-        }
-        catch (TrackingException e)
-        {
-            var status = e.Error == TrackingError.ResourceDoesNotExist ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest;
-            return Results.Json(new { error_code = e.Code, message = e.Message }, Json, statusCode: status);
-        }
-        catch (NotPermittedException e)
-        {
-            return Results.Json(new { error_code = "PERMISSION_DENIED", message = e.Message }, Json, statusCode: StatusCodes.Status403Forbidden);
-        }
-        catch (DomainException e)
-        {
-            return Results.Json(new { error_code = "INVALID_PARAMETER_VALUE", message = e.Message }, Json, statusCode: StatusCodes.Status400BadRequest);
-        }
-        catch (Exception e) when (DatabaseErrors.IsTransient(e))
-        {
-            // MLflow's error code for 503; its client retries it with back-off.
-            context.HttpContext.Response.Headers.RetryAfter = DatabaseErrors.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Results.Json(new { error_code = "TEMPORARILY_UNAVAILABLE", message = DatabaseErrors.Explain(e) }, Json, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }
-    }
 }

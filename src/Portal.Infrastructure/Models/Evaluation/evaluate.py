@@ -3,7 +3,7 @@
 The portal runs this as a job when a model version is registered (see ModelValidation.cs). Inputs arrive as
 INPUT_HOLDOUT, INPUT_CANDIDATE and INPUT_CHAMPION (optional); settings as PARAM_TARGET, PARAM_METRIC and
 PARAM_SLICE_COLUMN. A model file is a pickle of an estimator, or of {"model": estimator, "columns": [...]}
-as the samples write it. The result goes to outputs/evaluation.json; numbers that cannot be computed are null.
+as the samples write it; a model folder is an MLflow model (MLmodel with the sklearn flavour). The result goes to outputs/evaluation.json; numbers that cannot be computed are null.
 """
 import json
 import math
@@ -27,12 +27,49 @@ def read(path):
     return pd.read_csv(path)
 
 
+def mlmodel_pickle(folder):
+    """The estimator file an MLflow model folder's MLmodel names (sklearn flavour, or python_function
+    loaded by mlflow.sklearn). Read without PyYAML: MLmodel's flavour block is plain `key: value` lines."""
+    flavour, found = None, {}
+    with open(os.path.join(folder, "MLmodel"), encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("  ") and not line.startswith("    ") and line.rstrip().endswith(":"):
+                flavour = line.strip()[:-1]
+            elif line.startswith("    ") and ":" in line and flavour:
+                key, _, value = line.strip().partition(":")
+                found.setdefault(flavour, {})[key] = value.strip().strip("'\"")
+    sklearn = found.get("sklearn", {})
+    if "pickled_model" in sklearn:
+        return os.path.join(folder, sklearn["pickled_model"]), sklearn.get("serialization_format", "pickle")
+    pyfunc = found.get("python_function", {})
+    if pyfunc.get("loader_module") == "mlflow.sklearn" and "model_path" in pyfunc:
+        return os.path.join(folder, pyfunc["model_path"]), "cloudpickle"
+    sys.exit(f"{folder}: the MLflow model is a custom python_function (loader {pyfunc.get('loader_module')}); "
+             "the evaluation job scores sklearn models (mlflow.sklearn.log_model)")
+
+
+def column_names(model):
+    # feature_names_in_ is a numpy array on fitted estimators and pipelines; never test its truth value.
+    names = getattr(model, "feature_names_in_", None)
+    return [] if names is None else [str(n) for n in names]
+
+
 def load(path):
+    if os.path.isdir(path):
+        path, serialization = mlmodel_pickle(path)
+        if serialization == "cloudpickle":
+            try:
+                import cloudpickle
+                with open(path, "rb") as handle:
+                    model = cloudpickle.load(handle)
+                return model, column_names(model)
+            except ImportError:
+                pass  # cloudpickle writes standard pickles for importable classes such as sklearn estimators
     with open(path, "rb") as handle:
         bundle = pickle.load(handle)
     if isinstance(bundle, dict):
         return bundle["model"], bundle.get("columns")
-    return bundle, list(getattr(bundle, "feature_names_in_", []) or [])
+    return bundle, column_names(bundle)
 
 
 def features(frame, columns):

@@ -17,6 +17,8 @@ internal sealed class RegisteredModelConfiguration : IEntityTypeConfiguration<Re
         builder.Property(m => m.CreatedBy).HasMaxLength(256).IsRequired();
         builder.Property(m => m.Policy).HasJsonConversion();
         builder.Property(m => m.Validation).HasJsonConversion();
+        builder.Property(m => m.Tags).HasJsonConversion().IsRequired();
+        builder.Property(m => m.Aliases).HasJsonConversion().IsRequired();
     }
 }
 
@@ -58,6 +60,10 @@ internal sealed class ModelVersionConfiguration : IEntityTypeConfiguration<Model
         builder.Property(v => v.EvaluationRunId).HasMaxLength(32);
         builder.HasIndex(v => v.EvaluationRunId);
         builder.HasIndex(v => v.State);
+        builder.Property(v => v.Format).HasConversion<string>().HasMaxLength(20);
+        builder.Property(v => v.Flavors).HasJsonConversion().IsRequired();
+        builder.Property(v => v.InputExample).HasMaxLength(Portal.Infrastructure.Models.MlflowFolders.MaxInputExampleChars);
+        builder.Property(v => v.Stage).HasMaxLength(20).IsRequired();
     }
 }
 
