@@ -312,6 +312,53 @@ public class MlflowApiTests : IClassFixture<PortalFactory>
         Assert.Equal(10, history.GetProperty("metrics").GetArrayLength());
     }
 
+    [Fact]
+    public async Task GetHistoryWithoutMaxResults_ReturnsEveryPoint_AsMlflowDoes_AndPagesOnlyWhenAsked()
+    {
+        var (_, runId) = await NewRunAsync();
+        for (var start = 0; start < 26_000; start += 1000)
+        {
+            await Post("runs/log-batch", new { run_id = runId, metrics = Enumerable.Range(start, 1000).Select(i => new { key = "loss", value = 1.0 / (i + 1), timestamp = 1000, step = i }) });
+        }
+
+        var all = await Get($"metrics/get-history?run_id={runId}&metric_key=loss");
+        Assert.Equal(26_000, all.GetProperty("metrics").GetArrayLength());
+        Assert.False(all.TryGetProperty("next_page_token", out _));
+        var page = await Get($"metrics/get-history?run_id={runId}&metric_key=loss&max_results=1000");
+        Assert.Equal(1000, page.GetProperty("metrics").GetArrayLength());
+        Assert.True(page.TryGetProperty("next_page_token", out _));
+    }
+
+    [Fact]
+    public async Task NestedArtifactFolders_ListAsMlflowsServer_NamesRelativeToTheFolderListed_AndTheRunListRelativeToTheRun()
+    {
+        var (experimentId, runId) = await NewRunAsync();
+        foreach (var path in new[] { "model/MLmodel", "model/metadata/MLmodel", "notes.txt" })
+        {
+            (await _scientist.PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{experimentId}/{runId}/artifacts/{path}", new StringContent(path))).EnsureSuccessStatusCode();
+        }
+
+        var proxied = await (await _scientist.GetAsync($"/api/2.0/mlflow-artifacts/artifacts?path={experimentId}/{runId}/artifacts/model")).JsonAsync();
+        Assert.Equal([("MLmodel", false), ("metadata", true)], proxied.GetProperty("files").EnumerateArray().Select(f => (f.GetProperty("path").GetString(), f.GetProperty("is_dir").GetBoolean())));
+        Assert.Equal(13, proxied.GetProperty("files")[0].GetProperty("file_size").GetInt64());
+        var byRun = await Get($"artifacts/list?run_id={runId}&path=model");
+        Assert.Equal(["model/MLmodel", "model/metadata"], byRun.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+        Assert.Equal($"mlflow-artifacts:/{experimentId}/{runId}/artifacts", byRun.GetProperty("root_uri").GetString());
+    }
+
+    [Fact]
+    public async Task AFinishedRunResumes_AsStartRunWithARunIdAsks_ButDoesNotBecomeKilled()
+    {
+        var (_, runId) = await NewRunAsync();
+        await Post("runs/update", new { run_id = runId, status = "FINISHED" });
+
+        var resumed = await Post("runs/update", new { run_id = runId, status = "RUNNING" });
+        Assert.Equal("RUNNING", resumed.GetProperty("run_info").GetProperty("status").GetString());
+        await Post("runs/update", new { run_id = runId, status = "FINISHED" });
+        var (code, _) = await PostError("runs/update", new { run_id = runId, status = "KILLED" }, HttpStatusCode.BadRequest);
+        Assert.Equal("INVALID_STATE", code);
+    }
+
     private async Task<(string ExperimentId, string RunId)> NewRunAsync()
     {
         var experimentId = (await Post("experiments/create", new { name = $"exp-{Guid.NewGuid():N}" })).GetProperty("experiment_id").GetString()!;

@@ -79,10 +79,24 @@ public class TrackingRulesTests
         Assert.NotNull(run.EndTime);
         Assert.Equal("INVALID_STATE", Assert.Throws<TrackingException>(() => run.LogParam("late", "1")).Code);
         Assert.Equal("INVALID_STATE", Assert.Throws<TrackingException>(() => run.Observe([new MetricPoint("loss", 1, 1, 1)], _time)).Code);
-        Assert.Equal("INVALID_STATE", Assert.Throws<TrackingException>(() => run.Update(RunStatus.Running, null, null, _time)).Code);
+        Assert.Equal("INVALID_STATE", Assert.Throws<TrackingException>(() => run.Update(RunStatus.Killed, null, null, _time)).Code);
         run.SetTag("note", "best so far");
         run.Update(RunStatus.Finished, null, "renamed", _time);
         Assert.Equal("renamed", run.Name);
+    }
+
+    [Fact]
+    public void AnEndedRun_ResumesAsRunning_AsMlflowStartRunWithARunIdDoes_AndThenTakesMetricsAgain()
+    {
+        var run = Run.Start(1, null, Scientist, null, _time);
+        run.Update(RunStatus.Finished, null, null, _time);
+
+        run.Update(RunStatus.Running, null, null, _time);
+        run.Observe([new MetricPoint("loss", 0.2, 3000, 3)], _time);
+
+        Assert.Equal(RunStatus.Running, run.Status);
+        Assert.Null(run.EndTime);
+        Assert.Equal(0.2, run.Metrics["loss"].Value);
     }
 
     [Fact]

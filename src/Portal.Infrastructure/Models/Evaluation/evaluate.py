@@ -54,19 +54,23 @@ def column_names(model):
     return [] if names is None else [str(n) for n in names]
 
 
+def read_pickle(path, serialization):
+    if serialization == "cloudpickle":
+        try:
+            import cloudpickle
+            with open(path, "rb") as handle:
+                return cloudpickle.load(handle)
+        except ImportError:
+            pass  # cloudpickle writes standard pickles for importable classes such as sklearn estimators
+    with open(path, "rb") as handle:
+        return pickle.load(handle)
+
+
 def load(path):
+    serialization = "pickle"
     if os.path.isdir(path):
         path, serialization = mlmodel_pickle(path)
-        if serialization == "cloudpickle":
-            try:
-                import cloudpickle
-                with open(path, "rb") as handle:
-                    model = cloudpickle.load(handle)
-                return model, column_names(model)
-            except ImportError:
-                pass  # cloudpickle writes standard pickles for importable classes such as sklearn estimators
-    with open(path, "rb") as handle:
-        bundle = pickle.load(handle)
+    bundle = read_pickle(path, serialization)
     if isinstance(bundle, dict):
         return bundle["model"], bundle.get("columns")
     return bundle, column_names(bundle)
