@@ -22,6 +22,10 @@ switch (name)
         break;
     case "metric-history":
         await TrackingBenchmark.HistoryAsync(options);
+        await MlflowPeerBenchmark.RunAsync(options);
+        break;
+    case "mlflow-peer":
+        await MlflowPeerBenchmark.RunAsync(options);
         break;
     case "all":
         await DatasetIngestBenchmark.RunAsync(options);
@@ -30,6 +34,7 @@ switch (name)
         await TrackingBenchmark.IngestAsync(options);
         await TrackingBenchmark.SearchAsync(options);
         await TrackingBenchmark.HistoryAsync(options);
+        await MlflowPeerBenchmark.RunAsync(options);
         break;
     default:
         Console.WriteLine("""
@@ -40,6 +45,8 @@ switch (name)
               tracking-ingest  [--batches 500]  MLflow log-batch of 1,000-point batches into one run
               runs-search      [--runs 100000] [--queries 200]  search 100k runs (20 metrics, 20 params) by metric, filter, page
               metric-history   [--points 1000000] [--reads 100]  a 1M-point series read for a chart (≤ 1,000 points)
+              mlflow-peer      [--runs 10000] [--points 100000] [--batches 100] [--keep]  the portal and MLflow 2.12.2's server side by side,
+                               same MLflow client: log-batch, runs/search, get-history, log_model + register_model, client_flow.py's answers
               all              every benchmark
             """);
         Environment.ExitCode = 2;

@@ -359,6 +359,21 @@ public class MlflowApiTests : IClassFixture<PortalFactory>
         Assert.Equal("INVALID_STATE", code);
     }
 
+    [Fact]
+    public async Task LogModel_AppendsToTheRunsLoggedModelHistory_AsMlflowKeepsIt()
+    {
+        var (_, runId) = await NewRunAsync();
+        await Post("runs/log-model", new { run_id = runId, model_json = """{"artifact_path": "model", "flavors": {"sklearn": {}}}""" });
+        await Post("runs/log-model", new { run_id = runId, model_json = """{"artifact_path": "model2", "flavors": {"python_function": {}}}""" });
+
+        var tags = (await Get($"runs/get?run_id={runId}")).GetProperty("run").GetProperty("data").GetProperty("tags");
+        var history = JsonDocument.Parse(Find(tags, "mlflow.log-model.history")!).RootElement;
+        Assert.Equal(["model", "model2"], history.EnumerateArray().Select(m => m.GetProperty("artifact_path").GetString()));
+        var (code, message) = await PostError("runs/log-model", new { run_id = runId, model_json = "{not json" }, HttpStatusCode.BadRequest);
+        Assert.Equal("INVALID_PARAMETER_VALUE", code);
+        Assert.Contains("model_json", message, StringComparison.Ordinal);
+    }
+
     private async Task<(string ExperimentId, string RunId)> NewRunAsync()
     {
         var experimentId = (await Post("experiments/create", new { name = $"exp-{Guid.NewGuid():N}" })).GetProperty("experiment_id").GetString()!;

@@ -235,7 +235,11 @@ public sealed partial class RunPage
 
     private async Task RegisterModelAsync()
     {
-        var paths = _artifacts.Select(a => a.Path).Where(p => p != "job.log").ToList();
+        // An MLflow model folder (model/MLmodel) is offered as the folder, first: that is what log_model made.
+        var folders = _artifacts.Select(a => a.Path).Where(p => p.EndsWith("/" + Portal.Domain.Models.MlflowModel.FileName, StringComparison.Ordinal))
+            .Select(p => p[..^(Portal.Domain.Models.MlflowModel.FileName.Length + 1)])
+            .Where(f => f != "metadata" && !f.EndsWith("/metadata", StringComparison.Ordinal)); // MLflow keeps a copy of MLmodel in metadata/
+        var paths = folders.Concat(_artifacts.Select(a => a.Path).Where(p => p != "job.log")).ToList();
         if (await Dialogs.OpenAsync<Features.Models.RegisterModelDialog>("Register a model version",
                 new Dictionary<string, object?> { ["RunId"] = RunId, ["ArtifactPaths"] = paths }) is string link)
         {
