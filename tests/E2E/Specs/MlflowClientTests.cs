@@ -85,6 +85,9 @@ public class MlflowClientTests(PortalServer portal)
         var shell = new ShellPage(page);
         await shell.GotoAsync($"/models/{model}/versions/{version}");
         await Assertions.Expect(shell.Heading).ToContainTextAsync($"{model} version {version}");
+        await Assertions.Expect(page.Locator("[data-alias=champion]")).ToHaveTextAsync("@champion");
+        await Assertions.Expect(page.Locator("[data-alias=candidate]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-stage=Production]")).ToContainTextAsync("stage: Production");
         await Screenshots.SaveAsync(page, "mlflow-registered-version");
     }
 

@@ -18,6 +18,9 @@ public sealed partial class VersionPage
 {
     private EvidencePack? _pack;
     private LineageView? _lineage;
+
+    /// <summary>The MLflow aliases pointing here (champion, candidate…); the stage is on the version.</summary>
+    private IReadOnlyList<string> _aliases = [];
     private ApprovalRequest? _openRequest;
     private bool _missing;
     private bool _canEditCard;
@@ -40,6 +43,9 @@ public sealed partial class VersionPage
 
     [Inject]
     private LineageGraph Lineage { get; set; } = default!;
+
+    [Inject]
+    private Portal.Infrastructure.Models.MlflowRegistry Mlflow { get; set; } = default!;
 
     [Inject]
     private IDialogService Dialogs { get; set; } = default!;
@@ -76,6 +82,7 @@ public sealed partial class VersionPage
         _canArchive = _pack.Version.MayArchive(actor);
         _inProductionForRetirer = _pack.Version.State == ModelState.Deployed && _pack.Version.IsRetiredBy(actor);
         _lineage = await Lineage.WalkAsync(ArtifactRef.Parse($"model:{Name}:{Number}"), LineageDirection.Both, 3, cancel);
+        _aliases = (await Mlflow.GetVersionAsync(Name, Number.ToString(System.Globalization.CultureInfo.InvariantCulture), cancel)).Aliases;
     });
 
     private async Task EditCardAsync()
