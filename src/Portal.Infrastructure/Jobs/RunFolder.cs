@@ -49,6 +49,7 @@ internal static class RunFolder
             return null;
         }
 
+        var store = services.GetRequiredService<Portal.Domain.Ports.IArtifactStore>();
         var target = Path.Combine(folder, "inputs", name);
         foreach (var file in await registry.BoundFilesAsync(version, cancellationToken))
         {
@@ -59,7 +60,7 @@ internal static class RunFolder
 
             var path = Path.Combine(target, file.Path);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await using var content = await registry.OpenBoundFileAsync(version, file.Path, cancellationToken)
+            await using var content = await store.OpenReadAsync(file.Hash, cancellationToken)
                 ?? throw new NotFoundException($"input {name}: file {file.Path} of model version {model}:{number} is missing from the artifact store.");
             await using var output = File.Create(path);
             await content.CopyToAsync(output, cancellationToken);

@@ -36,6 +36,12 @@ public sealed partial class MlflowRegistry(IDbContextFactory<PortalDbContext> db
     {
         ArgumentNullException.ThrowIfNull(tags);
         EnsureBuilder(actor, "create registered models");
+        if (Portal.Domain.Datasets.DatasetNames.Problem(name) is { } problem)
+        {
+            // Bad input, not a state conflict: MLflow's INVALID_PARAMETER_VALUE, as for a version's name.
+            throw new InvalidInputException("name", problem.Replace("dataset", "model", StringComparison.OrdinalIgnoreCase));
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.RegisteredModels.AnyAsync(m => m.Name == name, cancellationToken))
         {
@@ -105,13 +111,18 @@ public sealed partial class MlflowRegistry(IDbContextFactory<PortalDbContext> db
         var models = (await db.RegisteredModels.AsNoTracking().ToListAsync(cancellationToken))
             .Where(m => parsed.Matches(key => key == "name" ? m.Name : m.Tags.GetValueOrDefault(key[5..])))
             .ToList();
-        var views = await ViewsAsync(db, models, cancellationToken);
         var (field, descending) = Order(orderBy, ["name", "timestamp", "last_updated_timestamp"], "name");
-        IEnumerable<MlflowModelView> sorted = field == "name"
-            ? (descending ? views.OrderByDescending(v => v.Model.Name, StringComparer.Ordinal) : views.OrderBy(v => v.Model.Name, StringComparer.Ordinal))
-            : (descending ? views.OrderByDescending(v => v.LastUpdated) : views.OrderBy(v => v.LastUpdated)).ThenBy(v => v.Model.Name, StringComparer.Ordinal);
-        var page = sorted.Skip(skip).Take(maxResults).ToList();
-        return (page, skip + maxResults < views.Count ? PageToken.Encode(skip + maxResults) : null);
+        var next = skip + maxResults < models.Count ? PageToken.Encode(skip + maxResults) : null;
+        if (field == "name")
+        {
+            // Ordered by name, only the page's models need their versions read.
+            var byName = descending ? models.OrderByDescending(m => m.Name, StringComparer.Ordinal) : models.OrderBy(m => m.Name, StringComparer.Ordinal);
+            return (await ViewsAsync(db, [.. byName.Skip(skip).Take(maxResults)], cancellationToken), next);
+        }
+
+        var views = await ViewsAsync(db, models, cancellationToken);
+        var sorted = (descending ? views.OrderByDescending(v => v.LastUpdated) : views.OrderBy(v => v.LastUpdated)).ThenBy(v => v.Model.Name, StringComparer.Ordinal);
+        return ([.. sorted.Skip(skip).Take(maxResults)], next);
     }
 
     /// <summary>The newest version in each of <paramref name="stages"/> (every stage when empty).</summary>

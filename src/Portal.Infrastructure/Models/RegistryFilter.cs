@@ -13,6 +13,9 @@ public sealed partial class RegistryFilter
 {
     private readonly List<(string Key, string Op, IReadOnlyList<string> Values)> _clauses = [];
 
+    // LIKE patterns compiled once per search, not once per model or version they are matched against.
+    private readonly List<Regex?> _patterns = [];
+
     private RegistryFilter()
     {
     }
@@ -66,6 +69,7 @@ public sealed partial class RegistryFilter
             }
 
             parsed._clauses.Add((key, op, values));
+            parsed._patterns.Add(op is "LIKE" or "ILIKE" ? Like(values[0], op == "ILIKE") : null);
         }
 
         return parsed;
@@ -75,15 +79,15 @@ public sealed partial class RegistryFilter
     public bool Matches(Func<string, string?> attribute)
     {
         ArgumentNullException.ThrowIfNull(attribute);
-        foreach (var (key, op, values) in _clauses)
+        for (var i = 0; i < _clauses.Count; i++)
         {
+            var (key, op, values) = _clauses[i];
             var actual = attribute(key);
             var ok = op switch
             {
                 "=" => actual is not null && Same(key, actual, values[0]),
                 "!=" => actual is null || !Same(key, actual, values[0]),
-                "LIKE" => actual is not null && Like(values[0], false).IsMatch(actual),
-                "ILIKE" => actual is not null && Like(values[0], true).IsMatch(actual),
+                "LIKE" or "ILIKE" => actual is not null && _patterns[i]!.IsMatch(actual),
                 _ => actual is not null && values.Contains(actual, StringComparer.Ordinal),
             };
             if (!ok)

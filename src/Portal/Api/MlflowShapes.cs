@@ -94,7 +94,7 @@ internal static class MlflowShapes
                 ModelState.Registered => "The portal's automatic checks are running.",
                 ModelState.Failed => v.StateReason ?? "A required check failed.",
                 ModelState.Validated => $"Checks passed; request approval at /models/{v.ModelName}/versions/{v.Version} before protected aliases or stages.",
-                _ => $"{char.ToUpperInvariant(Portal.Domain.Models.ModelVersion.Describe(v.State)[0])}{Portal.Domain.Models.ModelVersion.Describe(v.State)[1..]}.",
+                _ => $"The version is {Portal.Domain.Models.ModelVersion.Describe(v.State)}.",
             },
             tags = v.Tags.Select(t => new { key = MlflowRegistry.TagKey(t), value = MlflowRegistry.TagValue(t) }),
             run_link = "",

@@ -159,6 +159,9 @@ public class MlflowRegistryApiTests(ApprovalsPortal portal) : IClassFixture<Appr
         Assert.Empty((await Call(HttpMethod.Get, $"registered-models/search?filter={Uri.EscapeDataString($"tags.tier = 'gold' AND name = '{name}'")}"))
             .GetProperty("registered_models").EnumerateArray());
         Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Get, "registered-models/search?max_results=5000")).StatusCode);
+        var badName = await Send(HttpMethod.Post, "registered-models/create", new { name = "no spaces allowed" });
+        Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
+        Assert.Equal("INVALID_PARAMETER_VALUE", (await badName.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error_code").GetString());
         Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Post, "registered-models/rename", new { name, new_name = "other" })).StatusCode);
 
         // Empty registered models may go; the trail keeps that they did.
