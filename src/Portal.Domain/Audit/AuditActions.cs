@@ -57,6 +57,31 @@ public static class AuditActions
     /// <summary>Someone without the right asked for raw personal data (a file, an artifact or log made from it).</summary>
     public const string RawDataRefused = "security.raw-data-refused";
 
+    public const string EndpointCreated = "endpoint.created";
+    public const string EndpointDeleted = "endpoint.deleted";
+    public const string DeploymentCreated = "deployment.created";
+    public const string DeploymentUpdated = "deployment.updated";
+    public const string DeploymentDeleted = "deployment.deleted";
+
+    /// <summary>The backend found a deployment unhealthy or failed (and when it recovered).</summary>
+    public const string DeploymentHealthChanged = "deployment.health-changed";
+
+    /// <summary>An endpoint's traffic split or mirror changed; before and after are the assignments.</summary>
+    public const string TrafficChanged = "endpoint.traffic-changed";
+    public const string RolloutStarted = "rollout.started";
+
+    /// <summary>A rollout stepped, completed, rolled back by itself or was stopped.</summary>
+    public const string RolloutProgressed = "rollout.progressed";
+    public const string EndpointKeyRegenerated = "endpoint.key-regenerated";
+
+    /// <summary>A scoring call presented a key that is not the endpoint's.</summary>
+    public const string EndpointKeyRejected = "security.endpoint-key-rejected";
+    public const string AlertRuleChanged = "alert.rule-changed";
+    public const string AlertRaised = "alert.raised";
+    public const string AlertAcknowledged = "alert.acknowledged";
+    public const string AlertResolved = "alert.resolved";
+    public const string RetrainStarted = "alert.retrain-started";
+
     public static bool IsSecurityEvent(string action) =>
         action.StartsWith("security.", StringComparison.Ordinal);
 }
