@@ -43,6 +43,8 @@ public static class DependencyInjection
         Validate(portal.Demo, "Portal:Demo");
         Validate(portal.Lineage, "Portal:Lineage");
         Validate(portal.Isolation, "Portal:Isolation");
+        Validate(portal.Deployments, "Portal:Deployments");
+        Validate(portal.Deployments.SampleTraffic, "Portal:Deployments:SampleTraffic");
         var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);
         services.AddSingleton(data);
         services.TryAddSingleton(TimeProvider.System);
@@ -87,6 +89,7 @@ public static class DependencyInjection
         services.AddSingleton<LocalJobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalJobRunner>());
         services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
+        AddServing(services);
         services.AddSingleton<JobService>();
         services.AddSingleton<SweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
@@ -103,6 +106,27 @@ public static class DependencyInjection
         services.AddDemoSeedStep<DemoModelsStep>();
         services.AddHostedService<DemoSeedingWorker>();
         return services;
+    }
+
+    /// <summary>Model servers, the scoring gateway, monitoring, rollouts and alerts.</summary>
+    private static void AddServing(IServiceCollection services)
+    {
+        services.AddSingleton(_ => new Serving.ServingMetrics());
+        services.AddSingleton<Serving.ServingMonitor>();
+        services.AddSingleton<Serving.ServingTable>();
+        services.AddSingleton<Serving.ScoringSamples>();
+        services.AddSingleton<Serving.MirrorQueue>();
+        services.AddHostedService(sp => sp.GetRequiredService<Serving.MirrorQueue>());
+        services.AddSingleton<Local.Serving.ModelServerSupervisor>();
+        services.AddSingleton<Serving.IInstanceHealth>(sp => sp.GetRequiredService<Local.Serving.ModelServerSupervisor>());
+        services.AddHostedService(sp => sp.GetRequiredService<Local.Serving.ModelServerSupervisor>());
+        services.AddSingleton<Serving.ScoringGateway>();
+        services.AddHostedService<Serving.MonitoringWorker>();
+        services.AddSingleton<Deployments.EndpointService>();
+        services.AddHostedService<Deployments.RolloutWorker>();
+        services.AddSingleton<Monitoring.AlertService>();
+        services.AddSingleton<Monitoring.AlertEvaluator>();
+        services.AddHostedService(sp => sp.GetRequiredService<Monitoring.AlertEvaluator>());
     }
 
     /// <summary>Adds a demo seeding step (see <see cref="IDemoSeedStep"/>).</summary>

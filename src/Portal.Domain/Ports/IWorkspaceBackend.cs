@@ -21,7 +21,25 @@ public interface IWorkspaceBackend
 
     /// <summary>Up to <paramref name="maxBytes"/> of a job's combined stdout/stderr from <paramref name="offset"/>.</summary>
     Task<JobLogChunk> ReadLogAsync(string jobId, long offset, int maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Brings what serves an endpoint in line with its record (start, replace or stop instances); returns at
+    /// once. Health comes back through the endpoint's deployments (<c>Endpoint.ReportHealth</c>).
+    /// </summary>
+    Task ApplyEndpointAsync(string endpoint, CancellationToken cancellationToken);
+
+    /// <summary>The instances serving a deployment now.</summary>
+    Task<IReadOnlyList<InstanceStatus>> InstancesAsync(string endpoint, string deployment, CancellationToken cancellationToken);
+
+    /// <summary>The last <paramref name="maxBytes"/> of an instance's output.</summary>
+    Task<string> ReadInstanceLogAsync(string endpoint, string deployment, int instance, int maxBytes, CancellationToken cancellationToken);
 }
+
+/// <summary>One instance of a deployment as the backend sees it.</summary>
+/// <param name="State">Starting, Ready, NotReady, Restarting or Stopping.</param>
+/// <param name="Problem">What is wrong with it, in words, with its last log lines where they help.</param>
+public sealed record InstanceStatus(int Index, int Generation, string State, int? ProcessId, int Port, DateTime StartedAt, DateTime? ReadyAt,
+    int Restarts, int? LastExitCode, string? Problem, DateTime? LastProbeAt);
 
 public enum BackendHealthStatus
 {

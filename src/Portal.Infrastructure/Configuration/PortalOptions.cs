@@ -27,6 +27,8 @@ public sealed class PortalOptions
     public IsolationOptions Isolation { get; set; } = new();
 
     public LineageOptions Lineage { get; set; } = new();
+
+    public DeploymentOptions Deployments { get; set; } = new();
 }
 
 /// <summary>The <c>Portal:Lineage</c> section: how much one OpenLineage event from another system may carry.</summary>

@@ -32,6 +32,9 @@ public sealed record JobRequest(
     /// set by the portal only, never from a request. Such a job is a system job.
     /// </summary>
     public string? SystemCode { get; init; }
+
+    /// <summary>Tags the portal itself puts on the run (a retrain's alert); never from a request.</summary>
+    public IReadOnlyDictionary<string, string>? PortalTags { get; init; }
 }
 
 /// <summary>
@@ -95,6 +98,11 @@ public sealed partial class JobService(
         if (request.ParentRunId is { } parent)
         {
             tags[TrackingRules.ParentRunTag] = parent;
+        }
+
+        foreach (var (key, value) in request.PortalTags ?? new Dictionary<string, string>())
+        {
+            tags[key] = value;
         }
 
         if (codeFolder is not null && request.SystemCode is null)

@@ -11,7 +11,8 @@ namespace Portal.Infrastructure.Local;
 /// The embedded default backend: work runs as processes on this machine, isolated from the portal (see
 /// <see cref="LocalJobRunner"/> and <see cref="ProcessIsolation"/>). This part also answers whether the machine can take work.
 /// </summary>
-public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options, TimeProvider time, LocalJobRunner runner, ProcessIsolation isolation) : IWorkspaceBackend
+public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOptions> options, TimeProvider time, LocalJobRunner runner, ProcessIsolation isolation,
+    Serving.ModelServerSupervisor servers) : IWorkspaceBackend
 {
     // On a machine busy training (demo seeding on 2 cores) importing scikit-learn can take many seconds.
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(60);
@@ -32,6 +33,18 @@ public sealed class LocalWorkspaceBackend(DataDirectory data, IOptions<PortalOpt
 
     public Task<JobLogChunk> ReadLogAsync(string jobId, long offset, int maxBytes, CancellationToken cancellationToken) =>
         runner.ReadLogAsync(jobId, offset, maxBytes, cancellationToken);
+
+    public Task ApplyEndpointAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        servers.Wake();
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<InstanceStatus>> InstancesAsync(string endpoint, string deployment, CancellationToken cancellationToken) =>
+        Task.FromResult(servers.StatusOf(endpoint, deployment));
+
+    public Task<string> ReadInstanceLogAsync(string endpoint, string deployment, int instance, int maxBytes, CancellationToken cancellationToken) =>
+        Task.FromResult(Serving.InstanceLog.Tail(Path.Combine(servers.LogFolderOf(endpoint, deployment), $"instance-{instance}.log"), maxBytes));
 
     public async Task<BackendHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {

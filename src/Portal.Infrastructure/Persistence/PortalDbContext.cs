@@ -9,6 +9,8 @@ using Portal.Domain.Sweeps;
 using Portal.Domain.Identity;
 using Portal.Domain.Lineage;
 using Portal.Domain.Models;
+using Portal.Domain.Monitoring;
+using Portal.Infrastructure.Serving;
 
 namespace Portal.Infrastructure.Persistence;
 
@@ -55,6 +57,18 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<ApprovalRequest> ApprovalRequests => Set<ApprovalRequest>();
 
     public DbSet<RegistryDefaults> RegistryDefaults => Set<RegistryDefaults>();
+
+    public DbSet<Domain.Deployments.Endpoint> Endpoints => Set<Domain.Deployments.Endpoint>();
+
+    public DbSet<ModelServerInstance> ModelServerInstances => Set<ModelServerInstance>();
+
+    public DbSet<ServingMinute> ServingMinutes => Set<ServingMinute>();
+
+    public DbSet<ScoringSample> ScoringSamples => Set<ScoringSample>();
+
+    public DbSet<AlertRule> AlertRules => Set<AlertRule>();
+
+    public DbSet<Alert> Alerts => Set<Alert>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

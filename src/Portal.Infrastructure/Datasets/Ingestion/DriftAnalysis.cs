@@ -121,6 +121,51 @@ internal static class DriftAnalysis
         return null;
     }
 
+    /// <summary>
+    /// PSI, KS and the out-of-range share of live numbers (sorted ascending) against a stored profile — the
+    /// same figures a new dataset version gets, so a deployment's drift reads like a dataset's.
+    /// </summary>
+    public static ColumnDrift? CompareSample(string name, double[] sorted, ColumnProfile reference)
+    {
+        ArgumentNullException.ThrowIfNull(sorted);
+        ArgumentNullException.ThrowIfNull(reference);
+        if (sorted.Length == 0 || reference.Quantiles is not { Count: 101 } q)
+        {
+            return null;
+        }
+
+        double Cdf(double x)
+        {
+            // Share of values <= x: the first index greater than x.
+            int lo = 0, hi = sorted.Length;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (sorted[mid] <= x)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            return (double)lo / sorted.Length;
+        }
+
+        return Numeric(name, Cdf, sorted.Length, q, reference.Count);
+    }
+
+    /// <summary>PSI and chi-square of live category counts against a stored profile whose top values list every value it had.</summary>
+    public static ColumnDrift? CompareCounts(string name, IReadOnlyList<(string Value, long Count)> counts, ColumnProfile reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        return counts.Count == 0 || reference.TopValues.Count == 0 || reference.TopValues.Sum(v => v.Count) != reference.Count
+            ? null
+            : Categorical(name, counts, reference);
+    }
+
     /// <summary>Share of values at or below x, interpolated between the 101 stored quantiles.</summary>
     private static double QuantileCdf(IReadOnlyList<double> q, double x)
     {

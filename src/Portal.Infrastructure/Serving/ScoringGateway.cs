@@ -1,0 +1,502 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Portal.Domain.Common;
+using Portal.Infrastructure.Configuration;
+
+namespace Portal.Infrastructure.Serving;
+
+/// <summary>Told by the gateway how an instance fared, so one that keeps failing is taken out and restarted.</summary>
+public interface IInstanceHealth
+{
+    void Succeeded(Guid instance);
+
+    void Failed(Guid instance, string problem);
+}
+
+/// <summary>
+/// <c>POST /score/{endpoint}</c>: checks the rows against the model's signature, picks a deployment by
+/// weight (or the one the <c>azureml-model-deployment</c> header pins), waits briefly for a free slot, and
+/// forwards the request over a pooled connection to a ready instance — once more to another instance when
+/// one refuses the connection. Answers name the deployment (<c>x-deployment</c>) and split the time between
+/// gateway and model (<c>Server-Timing</c>). Every request is counted; a sampled share is stored with
+/// sensitive columns redacted; a share is copied to the mirror deployment off the caller's path.
+/// </summary>
+public sealed class ScoringGateway : IDisposable
+{
+    public const string PinHeader = "azureml-model-deployment";
+    public const string DeploymentHeader = "x-deployment";
+
+    /// <summary>Set by the demo's traffic generator, so its requests are labelled as sample traffic.</summary>
+    public const string SampleTrafficHeader = "x-portal-sample-traffic";
+
+    private readonly ServingTable _table;
+    private readonly IInstanceHealth _health;
+    private readonly ScoringSamples _samples;
+    private readonly MirrorQueue _mirror;
+    private readonly ServingMetrics.DeploymentSeries _unrouted;
+    private readonly IOptions<PortalOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly HttpClient _http;
+
+    public ScoringGateway(ServingTable table, IInstanceHealth health, ScoringSamples samples, MirrorQueue mirror, ServingMetrics metrics, IOptions<PortalOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        (_table, _health, _samples, _mirror, _options, _time) = (table, health, samples, mirror, options, time);
+        _unrouted = metrics.For("(none)", "(none)");
+        _http = CreateClient();
+    }
+
+    /// <summary>The pooled client both the gateway and the mirror use: keep-alive connections to 127.0.0.1, nothing else.</summary>
+    public static HttpClient CreateClient() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        MaxConnectionsPerServer = 4096,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    public async Task ScoreAsync(HttpContext context, string endpointName)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var started = Stopwatch.GetTimestamp();
+        var aborted = context.RequestAborted;
+        var options = _options.Value.Deployments;
+        var route = _table.Find(endpointName);
+        if (route is null)
+        {
+            _unrouted.Answered(404);
+            await ProblemAsync(context, 404, "Not found", $"There is no endpoint '{Names.Visible(endpointName)}'.");
+            return;
+        }
+
+        var body = await ReadBodyAsync(context.Request, options.MaxRequestBytes, aborted);
+        if (body is null)
+        {
+            _unrouted.Answered(413);
+            await ProblemAsync(context, 413, "Request too large",
+                $"The body is larger than {options.MaxRequestKilobytes:N0} KB, the most this gateway accepts (Portal:Deployments:MaxRequestKilobytes); send fewer rows per request.");
+            return;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            _unrouted.Answered(400);
+            await ProblemAsync(context, 400, "Bad request", $"The body is not valid JSON: {e.Message}", Field("body", $"body: not valid JSON ({e.Message})."));
+            return;
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array)
+            {
+                _unrouted.Answered(400);
+                await ProblemAsync(context, 400, "Bad request", "Send {\"inputs\": [{feature: value, …}, …]}: an object whose inputs are a list of rows.",
+                    Field("inputs", "inputs: a list of rows, one object of feature: value per row."));
+                return;
+            }
+
+            var rows = inputs.GetArrayLength();
+            if (rows == 0 || rows > options.MaxRowsPerRequest)
+            {
+                _unrouted.Answered(400);
+                var message = rows == 0 ? "inputs: give at least one row." : $"inputs: {rows:N0} rows; at most {options.MaxRowsPerRequest:N0} per request (Portal:Deployments:MaxRowsPerRequest).";
+                await ProblemAsync(context, 400, "Bad request", message, Field("inputs", message));
+                return;
+            }
+
+            var pinned = context.Request.Headers[PinHeader].ToString();
+            DeploymentRoute? deployment;
+            if (pinned.Length > 0)
+            {
+                deployment = route.Find(pinned);
+                if (deployment is null)
+                {
+                    _unrouted.Answered(404);
+                    await ProblemAsync(context, 404, "Not found", $"Endpoint {route.Name} has no deployment '{Names.Visible(pinned)}' ({PinHeader} header).");
+                    return;
+                }
+            }
+            else
+            {
+                deployment = route.Pick(Random.Shared.NextDouble());
+                if (deployment is null)
+                {
+                    var status = route.TakesTraffic ? 503 : 404;
+                    _unrouted.Answered(status);
+                    await ProblemAsync(context, status, route.TakesTraffic ? "No healthy deployment" : "No deployment has traffic",
+                        route.TakesTraffic
+                            ? $"No deployment of {route.Name} that takes traffic can answer now: {string.Join("; ", route.Deployments.Where(d => d.Weight > 0).Select(d => $"{d.Name} is {d.State}{(d.StateReason is null ? "" : $" ({d.StateReason})")}"))}."
+                            : $"Endpoint {route.Name} sends no traffic to any deployment; set its traffic first (or pin one with the {PinHeader} header).",
+                        retryAfter: route.TakesTraffic);
+                    return;
+                }
+            }
+
+            await ScoreWithAsync(context, route, deployment, body, inputs, rows, pinned.Length > 0, started);
+        }
+    }
+
+    private async Task ScoreWithAsync(HttpContext context, EndpointRoute route, DeploymentRoute deployment, byte[] body, JsonElement inputs, int rows, bool pinned, long started)
+    {
+        var aborted = context.RequestAborted;
+        var now = _time.GetUtcNow().UtcDateTime;
+        var sampleTraffic = context.Request.Headers.ContainsKey(SampleTrafficHeader);
+        var stats = deployment.Stats;
+        stats.Window.Configure(deployment.Signature);
+        if (SignatureCheck.Check(inputs, deployment.Signature, feature => stats.RecordTypeError(now, feature)) is { } errors)
+        {
+            Finish(deployment, 400, started, null, sampleTraffic);
+            await ProblemAsync(context, 400, "Bad request", $"The rows do not match what {deployment.Model} version {deployment.Version} reads: {errors}", errors.ToDictionary(),
+                deployment: deployment.Name);
+            return;
+        }
+
+        if (!pinned && !deployment.IsServing)
+        {
+            Finish(deployment, 503, started, null, sampleTraffic);
+            await ProblemAsync(context, 503, "Deployment not ready", $"Deployment {deployment.Name} is {deployment.State}: {deployment.StateReason}", retryAfter: true, deployment: deployment.Name);
+            return;
+        }
+
+        if (!await deployment.Limiter.WaitAsync(deployment.MaxQueueWaitMs, aborted))
+        {
+            Finish(deployment, 429, started, null, sampleTraffic);
+            await ProblemAsync(context, 429, "Too many requests",
+                $"Deployment {deployment.Name} is answering as many requests as its instances allow, and none freed up within {deployment.MaxQueueWaitMs} ms; retry shortly, or ask Ops for more instances.",
+                retryAfter: true, deployment: deployment.Name);
+            return;
+        }
+
+        Answer answer;
+        stats.Enter();
+        deployment.Metrics.InFlight.Inc();
+        try
+        {
+            answer = await ForwardAsync(deployment, body, rows, aborted);
+        }
+        finally
+        {
+            deployment.Limiter.Release();
+            stats.Leave();
+            deployment.Metrics.InFlight.Dec();
+        }
+
+        using var predictions = answer.Predictions;
+        var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var response = context.Response;
+        response.Headers[DeploymentHeader] = deployment.Name;
+        response.Headers[PinHeader] = deployment.Name;
+        if (answer.ModelMs is { } modelMs)
+        {
+            response.Headers["Server-Timing"] = string.Create(CultureInfo.InvariantCulture, $"gateway;dur={Math.Max(0, totalMs - modelMs):0.###}, model;dur={modelMs:0.###}");
+        }
+
+        if (answer.Status == 200)
+        {
+            response.StatusCode = 200;
+            response.ContentType = "application/json";
+            response.ContentLength = answer.Body!.Length;
+            await response.Body.WriteAsync(answer.Body, aborted);
+        }
+        else
+        {
+            await ProblemAsync(context, answer.Status, answer.Title!, answer.Detail!, deployment: deployment.Name, modelStatus: answer.ModelStatus, retryAfter: answer.Status == 503);
+        }
+
+        now = _time.GetUtcNow().UtcDateTime;
+        Finish(deployment, answer.Status, started, answer.ModelMs, sampleTraffic);
+        stats.Window.Append(now, inputs);
+        if (predictions is not null)
+        {
+            stats.Window.AppendPredictions(now, predictions.RootElement.GetProperty("predictions"));
+        }
+
+        var options = _options.Value.Deployments;
+        if (options.SampleRate > 0 && Random.Shared.NextDouble() < options.SampleRate)
+        {
+            _samples.Offer(deployment, now, answer.Status, totalMs, inputs, rows, predictions?.RootElement.GetProperty("predictions"), answer.Detail, sampleTraffic, options.SampleRowsKept);
+        }
+
+        if (!pinned && answer.Status == 200 && route.Mirror is { } mirror && Random.Shared.Next(100) < route.MirrorPercent)
+        {
+            _mirror.Offer(mirror, body, predictions!.RootElement.GetProperty("predictions").Clone());
+        }
+    }
+
+    private void Finish(DeploymentRoute deployment, int status, long started, double? modelMs, bool sampleTraffic)
+    {
+        var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        deployment.Stats.Record(_time.GetUtcNow().UtcDateTime, status, totalMs, modelMs, sampleTraffic);
+        deployment.Metrics.Answered(status);
+        deployment.Metrics.Total.Observe(totalMs / 1000);
+        if (modelMs is { } model)
+        {
+            deployment.Metrics.Model.Observe(model / 1000);
+            deployment.Metrics.Gateway.Observe(Math.Max(0, totalMs - model) / 1000);
+        }
+    }
+
+    /// <summary>Sends the body to a ready instance (another one if it refuses the connection) and judges the answer.</summary>
+    internal async Task<Answer> ForwardAsync(DeploymentRoute deployment, byte[] body, int rows, CancellationToken aborted)
+    {
+        var instance = deployment.PickInstance();
+        if (instance is null)
+        {
+            return Answer.Failure(503, "Deployment not ready", $"Deployment {deployment.Name} has no ready instance right now.");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(deployment.RequestTimeoutMs);
+        for (var attempt = 0; ; attempt++)
+        {
+            var sent = Stopwatch.GetTimestamp();
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(instance.Address, "score")) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                var bytes = await ReadBoundedAsync(response.Content, _options.Value.Deployments.MaxResponseMegabytes * 1024 * 1024, timeout.Token);
+                var modelMs = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+                return Judge(deployment, instance, (int)response.StatusCode, bytes, rows, modelMs);
+            }
+            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+            {
+                _health.Failed(instance.Id, $"requests time out after {deployment.RequestTimeoutMs:N0} ms");
+                return Answer.Failure(408, "Request timeout",
+                    $"Deployment {deployment.Name} did not answer within its request timeout of {deployment.RequestTimeoutMs:N0} ms.", Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+            }
+            catch (HttpRequestException e) when (attempt == 0 && IsRefused(e) && deployment.PickInstance(instance.Id) is { } other)
+            {
+                // The instance is gone or restarting; the same request to its sibling is safe (nothing was processed).
+                _health.Failed(instance.Id, "refuses connections");
+                instance = other;
+            }
+            catch (HttpRequestException e)
+            {
+                _health.Failed(instance.Id, IsRefused(e) ? "refuses connections" : $"drops connections ({e.Message})");
+                return Answer.Failure(502, "Bad gateway", $"Instance {instance.Index} of deployment {deployment.Name} could not be reached: {e.Message}", Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+            }
+        }
+    }
+
+    private Answer Judge(DeploymentRoute deployment, InstanceRoute instance, int status, byte[]? bytes, int rows, double modelMs)
+    {
+        if (bytes is null)
+        {
+            _health.Failed(instance.Id, "answers with more than the response limit");
+            return Answer.Failure(502, "Bad gateway", $"Deployment {deployment.Name} answered with more than {_options.Value.Deployments.MaxResponseMegabytes} MB.", modelMs);
+        }
+
+        if (status is < 200 or > 299)
+        {
+            // The model refused this input; the instance itself is fine.
+            _health.Succeeded(instance.Id);
+            return Answer.Failure(424, "The model failed", $"Deployment {deployment.Name}'s model answered {status}: {ModelError(bytes)}", modelMs, status);
+        }
+
+        JsonDocument? document = null;
+        try
+        {
+            document = JsonDocument.Parse(bytes);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("predictions", out var predictions) || predictions.ValueKind != JsonValueKind.Array)
+            {
+                throw new JsonException("it has no list of predictions");
+            }
+
+            if (predictions.GetArrayLength() != rows)
+            {
+                throw new JsonException($"it has {predictions.GetArrayLength()} predictions for {rows} rows");
+            }
+
+            _health.Succeeded(instance.Id);
+            return new Answer(200, bytes, document, modelMs, null, null, null);
+        }
+        catch (JsonException e)
+        {
+            document?.Dispose();
+            _health.Failed(instance.Id, $"answers garbage ({Shorten(e.Message, 120)})");
+            return Answer.Failure(502, "Bad gateway", $"Deployment {deployment.Name} answered something that is not a predictions document: {Shorten(e.Message, 200)}", modelMs);
+        }
+    }
+
+    private static string ModelError(byte[] bytes)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error))
+            {
+                return Shorten(error.ToString(), 500);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return Shorten(Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 500)), 500);
+    }
+
+    private static bool IsRefused(HttpRequestException e) =>
+        e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || e.HttpRequestError == HttpRequestError.ConnectionError;
+
+    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is { } length)
+        {
+            if (length > limit)
+            {
+                return null;
+            }
+
+            var exact = new byte[length];
+            await request.Body.ReadExactlyAsync(exact, cancellationToken);
+            return exact;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength is { } length && length > limit)
+        {
+            return null;
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream(content.Headers.ContentLength is { } known ? (int)known : 1024);
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static IDictionary<string, string[]> Field(string field, string message) => new Dictionary<string, string[]> { [field] = [message] };
+
+    /// <summary>An RFC 9457 problem answer, written directly (this path runs thousands of times a second).</summary>
+    private static async Task ProblemAsync(HttpContext context, int status, string title, string detail, IDictionary<string, string[]>? errors = null,
+        bool retryAfter = false, string? deployment = null, int? modelStatus = null)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/problem+json";
+        if (retryAfter || status == 429)
+        {
+            response.Headers.RetryAfter = "1";
+        }
+
+        if (deployment is not null)
+        {
+            response.Headers[DeploymentHeader] = deployment;
+        }
+
+        using var buffer = new MemoryStream();
+        await using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", $"https://httpstatuses.io/{status.ToString(CultureInfo.InvariantCulture)}");
+            json.WriteString("title", title);
+            json.WriteNumber("status", status);
+            json.WriteString("detail", detail);
+            if (modelStatus is { } answered)
+            {
+                json.WriteNumber("modelStatus", answered);
+            }
+
+            if (deployment is not null)
+            {
+                json.WriteString("deployment", deployment);
+            }
+
+            if (errors is not null)
+            {
+                json.WriteStartObject("errors");
+                foreach (var (field, messages) in errors)
+                {
+                    json.WriteStartArray(field);
+                    foreach (var message in messages)
+                    {
+                        json.WriteStringValue(message);
+                    }
+
+                    json.WriteEndArray();
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        response.ContentLength = buffer.Length;
+        await response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
+    }
+
+    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>What became of a forwarded request.</summary>
+    internal sealed record Answer(int Status, byte[]? Body, JsonDocument? Predictions, double? ModelMs, string? Title, string? Detail, int? ModelStatus)
+    {
+        public static Answer Failure(int status, string title, string detail, double? modelMs = null, int? modelStatus = null) =>
+            new(status, null, null, modelMs, title, detail, modelStatus);
+    }
+}
