@@ -111,7 +111,9 @@ public static class DependencyInjection
     /// <summary>Model servers, the scoring gateway, monitoring, rollouts and alerts.</summary>
     private static void AddServing(IServiceCollection services)
     {
-        services.AddSingleton(_ => new Serving.ServingMetrics());
+        // One registry per portal (not the process-wide default): tests host many portals in one process.
+        services.AddSingleton(_ => Prometheus.Metrics.NewCustomRegistry());
+        services.AddSingleton(sp => new Serving.ServingMetrics(sp.GetRequiredService<Prometheus.CollectorRegistry>()));
         services.AddSingleton<Serving.ServingMonitor>();
         services.AddSingleton<Serving.ServingTable>();
         services.AddSingleton<Serving.ScoringSamples>();

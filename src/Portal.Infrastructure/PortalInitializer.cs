@@ -63,6 +63,8 @@ public static partial class PortalInitializer
 
         // After the database exists, so its file is made private too; before any job can start.
         await services.GetRequiredService<Local.Isolation.ProcessIsolation>().InitializeAsync(cancellationToken);
+        // The gateway routes from the first request on, before the supervisor's first look at its instances.
+        await services.GetRequiredService<Serving.ServingTable>().RefreshAsync(cancellationToken);
         await services.GetRequiredService<DemoSeeder>().PrepareAsync(databaseWasNew, cancellationToken);
         LogReady(logger, data.Root);
     }

@@ -56,6 +56,7 @@ public static class PortalApplication
         app.UseAuthentication();
         app.UseMiddleware<CrossSiteRequestGuard>();
         app.UseAuthorization();
+        app.UsePortalHttpMetrics();
         app.UseAntiforgery();
         return app;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
+using Portal.Operations;
 
 namespace Portal.Api;
 
@@ -34,8 +35,12 @@ public static class ApiEndpoints
         api.MapModelsApi();
         api.MapApprovalsApi();
         api.MapUsersApi();
+        api.MapEndpointsApi();
+        api.MapAlertsApi();
         app.MapMlflowApi();
         app.MapMlflowRegistryApi();
+        app.MapScoringApi();
+        app.MapPortalMetrics();
         return app;
     }
 }

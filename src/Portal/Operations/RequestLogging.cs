@@ -4,7 +4,8 @@ namespace Portal.Operations;
 
 /// <summary>
 /// One log line per request: method, path, status, time and who. Never the query string (hub clients
-/// pass tokens in it), headers or bodies, so no secret reaches the log.
+/// pass tokens in it), headers or bodies, so no secret reaches the log. Scoring calls (thousands a second)
+/// and metric scrapes are counted on /metrics instead.
 /// </summary>
 internal sealed partial class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
 {
@@ -12,7 +13,7 @@ internal sealed partial class RequestLogging(RequestDelegate next, ILogger<Reque
     {
         var path = context.Request.Path;
         if (path.StartsWithSegments("/_framework") || path.StartsWithSegments("/_content") || path.StartsWithSegments("/_blazor")
-            || path.StartsWithSegments("/healthz"))
+            || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/score") || path.StartsWithSegments("/metrics"))
         {
             await next(context);
             return;

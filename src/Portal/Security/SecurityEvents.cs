@@ -46,6 +46,23 @@ public sealed class SecurityEvents(AuditTrail audit, IMemoryCache cache)
             $"no credentials; further anonymous calls from this address in the next {UnauthenticatedCallWindow.TotalMinutes:0} minute(s) are not recorded");
     }
 
+    /// <summary>
+    /// A scoring call presented a key that is not the endpoint's; recorded at most once per address and endpoint
+    /// a minute, since a misconfigured client retries many times a second.
+    /// </summary>
+    public Task EndpointKeyRejectedAsync(HttpContext context, string endpoint)
+    {
+        var key = $"endpoint-key-rejected:{context.Connection.RemoteIpAddress}:{endpoint}";
+        if (cache.TryGetValue(key, out _))
+        {
+            return Task.CompletedTask;
+        }
+
+        cache.Set(key, true, UnauthenticatedCallWindow);
+        return RecordAsync(context, Actor.Anonymous, AuditActions.EndpointKeyRejected, $"endpoint:{Clip(endpoint)}",
+            "the key is not one of the endpoint's; further refusals from this address in the next minute are not recorded");
+    }
+
     /// <summary>A signed-in person navigated, inside their open session, to a page their roles do not allow.</summary>
     public Task PageDeniedAsync(Actor actor, string path, string requirement) =>
         audit.RecordAsync(actor, AuditActions.AccessDenied, $"route:GET {Clip(path)}", after: "in the browser session", reason: requirement,

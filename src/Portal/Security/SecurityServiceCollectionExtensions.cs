@@ -40,6 +40,7 @@ public static class SecurityServiceCollectionExtensions
             .AddPolicyScheme(PortalScheme, "Portal", options => options.ForwardDefaultSelector = context => SelectScheme(context, appService.Enabled))
             .AddScheme<AuthenticationSchemeOptions, BasicAuthenticationHandler>(BasicAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, AccessTokenAuthenticationHandler>(AccessTokenAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, EndpointKeyAuthenticationHandler>(EndpointKeyAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, AppServiceAuthenticationHandler>(AppServiceAuthenticationHandler.SchemeName, null)
             .AddIdentityCookies();
 
@@ -78,6 +79,7 @@ public static class SecurityServiceCollectionExtensions
 
             options.AddPolicy(PortalAreas.Policies.DatasetsWrite, p => p.RequireAuthenticatedUser().RequireRole(Roles.DataScientist, Roles.Admin));
             options.AddPolicy(PortalAreas.Policies.LineageWrite, p => p.RequireAuthenticatedUser().RequireRole(Roles.DataScientist, Roles.Ops, Roles.Admin));
+            options.AddPolicy(PortalAreas.Policies.Metrics, p => p.RequireAuthenticatedUser().RequireRole(Roles.Ops, Roles.Admin));
         });
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, PortalAuthorizationResultHandler>();
 
@@ -93,6 +95,11 @@ public static class SecurityServiceCollectionExtensions
         if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             return BasicAuthenticationHandler.SchemeName;
+        }
+
+        if (EndpointKeyAuthenticationHandler.Applies(context.Request))
+        {
+            return EndpointKeyAuthenticationHandler.SchemeName;
         }
 
         if (AccessTokenAuthenticationHandler.PresentedToken(context.Request) is not null)

@@ -164,6 +164,8 @@ def load(path):
 def load_in_background():
     started = time.monotonic()
     try:
+        import numpy  # noqa: F401 -- imported before ready, so the first request does not pay for it
+        import pandas  # noqa: F401
         state["model"] = load(MODEL_PATH)
         state["ready"] = True
         log(f"model loaded from {os.path.basename(MODEL_PATH)} in {time.monotonic() - started:.2f} s; ready on 127.0.0.1:{PORT}")

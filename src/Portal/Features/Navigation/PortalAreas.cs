@@ -30,6 +30,9 @@ public static class PortalAreas
 
         /// <summary>Reporting lineage from other systems (OpenLineage).</summary>
         public const string LineageWrite = "lineage:write";
+
+        /// <summary>Scraping <c>/metrics</c>: Ops and administrators (a Prometheus server uses one of their tokens).</summary>
+        public const string Metrics = "metrics:read";
     }
 
     private const string DS = Roles.DataScientist;
@@ -55,7 +58,7 @@ public static class PortalAreas
         new("reviews", "Reviews", "/reviews", Icons.Material.Filled.FactCheck, Policies.Reviews, [RR, Adm],
             "Model versions awaiting your review, with their evidence.", Built: true),
         new("deployments", "Deployments", "/deployments", Icons.Material.Filled.RocketLaunch, Policies.Deployments, [Ops, DS, Adm, View],
-            "Endpoints, traffic split, canary and rollback, live latency and drift."),
+            "Endpoints, traffic split, canary and rollback, live latency and drift.", Built: true),
         new("compute", "Compute & GPU", "/compute", Icons.Material.Filled.Memory, Policies.Compute, [Ops, DS, Adm],
             "GPU fleet use, per-job attribution, idle capacity."),
         new("cost", "Cost", "/cost", Icons.Material.Filled.Payments, Policies.Cost, [Ops, Adm],
