@@ -290,10 +290,16 @@ public sealed class ScoringGateway : IDisposable
                 _health.Failed(instance.Id, "refuses connections");
                 instance = other;
             }
+            catch (HttpRequestException e) when (IsRefused(e))
+            {
+                // Nothing was processed, and no sibling is ready: the deployment cannot answer now; a retry later may.
+                _health.Failed(instance.Id, "refuses connections");
+                return Answer.Failure(503, "Deployment not ready", $"Instance {instance.Index} of deployment {deployment.Name} refused the connection (it is restarting) and no other instance is ready.");
+            }
             catch (HttpRequestException e)
             {
-                _health.Failed(instance.Id, IsRefused(e) ? "refuses connections" : $"drops connections ({e.Message})");
-                return Answer.Failure(502, "Bad gateway", $"Instance {instance.Index} of deployment {deployment.Name} could not be reached: {e.Message}", Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+                _health.Failed(instance.Id, $"drops connections ({e.Message})");
+                return Answer.Failure(502, "Bad gateway", $"Instance {instance.Index} of deployment {deployment.Name} dropped the connection: {e.Message}", Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
             }
         }
     }

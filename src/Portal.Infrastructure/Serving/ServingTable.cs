@@ -64,6 +64,9 @@ public sealed class DeploymentRoute
 
     public void SetInstances(IEnumerable<InstanceRoute> instances) => Volatile.Write(ref _ready, [.. instances.Where(i => i.Ready)]);
 
+    /// <summary>Takes one instance out of rotation now (the supervisor confirms at its next look).</summary>
+    public void Without(Guid instance) => Volatile.Write(ref _ready, [.. ReadyInstances.Where(i => i.Id != instance)]);
+
     /// <summary>The next ready instance, round robin, skipping <paramref name="except"/>; null when none is left.</summary>
     public InstanceRoute? PickInstance(Guid? except = null)
     {

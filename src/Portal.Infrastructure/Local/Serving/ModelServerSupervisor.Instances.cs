@@ -49,6 +49,8 @@ public sealed partial class ModelServerSupervisor
             var instance = new InstanceRuntime
             {
                 Id = row.Id,
+                Endpoint = row.Endpoint,
+                Deployment = row.Deployment,
                 Index = row.Index,
                 Generation = row.Generation,
                 Pid = row.Pid!.Value,
@@ -246,6 +248,8 @@ public sealed partial class ModelServerSupervisor
             var instance = new InstanceRuntime
             {
                 Id = Guid.NewGuid(),
+                Endpoint = runtime.Endpoint,
+                Deployment = runtime.Deployment,
                 Index = index,
                 Generation = spec.Generation,
                 Pid = process.Id,

@@ -91,6 +91,8 @@ public sealed partial class ModelServerSupervisor(
     {
         if (_byId.TryGetValue(instance, out var found) && found.RequestFailed(problem, options.Value.Deployments.EjectAfterFailures))
         {
+            // Out of the routes at once, not at the next tick: requests meanwhile would meet a dying instance.
+            table.Find(found.Endpoint)?.Find(found.Deployment)?.Without(instance);
             _wake.Release();
         }
     }

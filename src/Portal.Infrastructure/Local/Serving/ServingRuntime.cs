@@ -29,6 +29,10 @@ internal sealed class InstanceRuntime
 
     public required Guid Id { get; init; }
 
+    public required string Endpoint { get; init; }
+
+    public required string Deployment { get; init; }
+
     public required int Index { get; init; }
 
     public required int Generation { get; init; }
