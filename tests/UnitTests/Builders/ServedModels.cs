@@ -105,7 +105,7 @@ public static class ServedModels
     /// A gradient-boosted classifier pickled as the samples do (<c>{"model", "columns"}</c>, one-hot categories),
     /// trained here on synthetic rows of income, age and employment; approved.
     /// </summary>
-    public static async Task<ModelVersion> ApprovedSklearnAsync(IServiceProvider services, string model, string? trainingDataset = null)
+    public static async Task<ModelVersion> ApprovedSklearnAsync(IServiceProvider services, string model, string? trainingDataset = null, string? sourceRunId = null)
     {
         var file = Path.Combine(Path.GetTempPath(), $"model-{Guid.NewGuid():N}.pkl");
         const string train = """
@@ -134,7 +134,7 @@ public static class ServedModels
         var hash = await StoreAsync(services, bytes);
         return await ApproveAsync(services, model, hash, "outputs/model.pkl",
             [new ColumnSchema("annual_income", ColumnType.Float, false), new ColumnSchema("age", ColumnType.Integer, false), new ColumnSchema("employment", ColumnType.Categorical, false)],
-            trainingDataset, mlflow: null);
+            trainingDataset, mlflow: null, sourceRunId);
     }
 
     public static async Task<ModelVersion> ApprovedFolderAsync(IServiceProvider services, string model, IReadOnlyDictionary<string, byte[]> files, IReadOnlyList<ColumnSchema> signature,
@@ -166,7 +166,7 @@ public static class ServedModels
     }
 
     private static async Task<ModelVersion> ApproveAsync(IServiceProvider services, string model, string hash, string path, IReadOnlyList<ColumnSchema> signature,
-        string? trainingDataset, MlflowModelFacts? mlflow)
+        string? trainingDataset, MlflowModelFacts? mlflow, string? sourceRunId = null)
     {
         var time = services.GetRequiredService<TimeProvider>();
         await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
@@ -176,7 +176,7 @@ public static class ServedModels
         }
 
         var number = (await db.ModelVersions.Where(v => v.ModelName == model).MaxAsync(v => (int?)v.Version) ?? 0) + 1;
-        var version = ModelVersion.Register(model, number, "0123456789abcdef0123456789abcdef", path, hash, Some.Scientist, time,
+        var version = ModelVersion.Register(model, number, sourceRunId ?? "0123456789abcdef0123456789abcdef", path, hash, Some.Scientist, time,
             new ModelVersionFacts(new Dictionary<string, double>(), signature, trainingDataset is null ? [] : [trainingDataset], Mlflow: mlflow));
         version.PassValidation(time);
         version.RequestApproval(time);
