@@ -104,6 +104,8 @@ public static class DependencyInjection
         services.AddDemoSeedStep<DemoDatasetsStep>();
         services.AddDemoSeedStep<DemoExperimentsStep>();
         services.AddDemoSeedStep<DemoModelsStep>();
+        services.AddDemoSeedStep<DemoDeploymentsStep>();
+        services.AddHostedService<SampleTrafficGenerator>();
         services.AddHostedService<DemoSeedingWorker>();
         return services;
     }

@@ -21,7 +21,11 @@ public enum TrafficChangeKind
 }
 
 /// <summary>One change of an endpoint's traffic, with the split before and after; the audit trail has the same.</summary>
-public sealed record TrafficChange(DateTime At, string Actor, TrafficAssignment Before, TrafficAssignment After, TrafficChangeKind Kind, string? Reason);
+/// <param name="Settled">
+/// The split stood as meant: set by hand, by a rollback, or the last step of a canary that completed. A canary's
+/// intermediate steps are not, so rolling back never lands on one.
+/// </param>
+public sealed record TrafficChange(DateTime At, string Actor, TrafficAssignment Before, TrafficAssignment After, TrafficChangeKind Kind, string? Reason, bool Settled = true);
 
 /// <summary>Which of an endpoint's two keys (Azure ML's primary and secondary, so one can be rotated while callers use the other).</summary>
 public enum EndpointKey
@@ -274,7 +278,11 @@ public sealed class Endpoint : Entity
         Move(next, actor.Name, TrafficChangeKind.Manual, reason, now);
     }
 
-    /// <summary>One-click rollback: back to the assignment before the last change (a rollout in progress stops there too).</summary>
+    /// <summary>
+    /// One-click rollback to the previous assignment: the newest settled split that differs from the current one
+    /// (so after a completed canary, the split before it; after an automatic rollback, the production split before
+    /// that). A rollout in progress stops and its baseline returns.
+    /// </summary>
     public void Rollback(Actor actor, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(actor);
@@ -286,19 +294,23 @@ public sealed class Endpoint : Entity
             return;
         }
 
-        if (History.Count == 0)
+        var target = History.Reverse().Where(c => c.Settled && c.After != Assignment).Select(c => (c.At, Split: c.After))
+            .Concat(History.Take(1).Where(c => c.Before.TakesTraffic && c.Before != Assignment).Select(c => (At: DateTime.MinValue, Split: c.Before)))
+            .FirstOrDefault();
+        if (target.Split is null)
         {
-            throw new DomainException($"Endpoint {Name}'s traffic has never changed; there is nothing to roll back to.");
+            throw new DomainException($"Endpoint {Name}'s traffic has had no other split; there is nothing to roll back to.");
         }
 
-        var previous = History[^1].Before;
+        var previous = target.Split;
         var missing = previous.Traffic.Keys.Where(d => Find(d) is not { MayTakeTraffic: true }).ToList();
         if (missing.Count > 0)
         {
             throw new DomainException($"The previous assignment ({previous.Describe()}) sends traffic to {string.Join(", ", missing)}, which can no longer take it.");
         }
 
-        Move(previous, actor.Name, TrafficChangeKind.Rollback, $"back to the assignment before {History[^1].At.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC", now);
+        Move(previous, actor.Name, TrafficChangeKind.Rollback,
+            target.At == DateTime.MinValue ? "back to the first assignment" : $"back to the assignment of {target.At.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC", now);
     }
 
     /// <summary>Starts a gated canary of <see cref="RolloutPlan.Canary"/>; it gets traffic once it is healthy.</summary>
@@ -443,6 +455,7 @@ public sealed class Endpoint : Entity
 
         if (rollout.StepIndex == rollout.Plan.Steps.Count - 1)
         {
+            History = [.. History.SkipLast(1), History[^1] with { Settled = true }];
             End(RolloutState.Completed, $"Every step passed; {canary.Name} takes all traffic.", now, problem: false);
             return PastRollouts[^1].Timeline[^1];
         }
@@ -585,7 +598,7 @@ public sealed class Endpoint : Entity
             return;
         }
 
-        var change = new TrafficChange(now, actor, Assignment, next, kind, reason);
+        var change = new TrafficChange(now, actor, Assignment, next, kind, reason, Settled: kind != TrafficChangeKind.Rollout);
         Assignment = next;
         History = [.. History.TakeLast(MaxHistory - 1), change];
         Touch();

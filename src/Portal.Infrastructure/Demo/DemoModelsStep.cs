@@ -14,7 +14,7 @@ namespace Portal.Infrastructure.Demo;
 
 /// <summary>
 /// The model registry's story, from the sample runs of the experiments step: <c>credit-risk</c> v1 approved by
-/// two reviewers and in production, v2 rejected with a reason, v3 waiting for approval (asked by the demo
+/// two reviewers (the deployments step puts it in production), v2 rejected with a reason, v3 waiting for approval (asked by the demo
 /// scientist). Every step goes through the real checks (the holdout evaluations are real jobs) and workflow.
 /// </summary>
 public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDemoSeedStep
@@ -23,7 +23,6 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
     private static readonly Actor Scientist = new("scientist@demo.local", [Roles.DataScientist]);
     private static readonly Actor Reviewer = new("reviewer@demo.local", [Roles.RiskReviewer]);
     private static readonly Actor Reviewer2 = new("reviewer2@demo.local", [Roles.RiskReviewer]);
-    private static readonly Actor Ops = new("ops@demo.local", [Roles.Ops]);
 
     public string Name => "models";
 
@@ -62,11 +61,6 @@ public sealed partial class DemoModelsStep(ILogger<DemoModelsStep> logger) : IDe
         await story.ReviewAsync(v1, "First credit-risk scorer for the loan desk; replaces the manual score card.",
             (Reviewer, Verdict.Approve, "Evidence pack complete; AUC well above the score card it replaces."),
             (Reviewer2, Verdict.Approve, "Slices reviewed with the fairness lead; acceptable for launch."));
-        if ((await registry.FindVersionAsync(Model, v1, cancellationToken))!.State == ModelState.Approved)
-        {
-            await registry.RecordDeployedAsync(Model, v1, Ops, cancellationToken);
-        }
-
         var v2 = await story.VersionAsync(runs["gbm-baseline"], "Gradient boosting, 60 trees of depth 3.", Card("60 trees, depth 3, learning rate 0.1.", trainingRows));
         await story.ReviewAsync(v2, "Better than production on the October holdout.", (Reviewer, Verdict.Reject, await RejectionAsync(registry, v2, cancellationToken)));
 

@@ -152,27 +152,6 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Records that an approved version now serves production (the deployment side calls this once an
-    /// endpoint runs it). Ops and Admins only; audited.
-    /// </summary>
-    public async Task RecordDeployedAsync(string name, int number, Actor actor, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        if (!actor.IsIn(Portal.Domain.Identity.Roles.Ops) && !actor.IsIn(Portal.Domain.Identity.Roles.Admin))
-        {
-            throw new NotPermittedException("Only Ops and administrators deploy model versions.");
-        }
-
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == name && v.Version == number, cancellationToken)
-            ?? throw new NotFoundException($"There is no version {number} of model '{name}'.");
-        var from = version.State;
-        version.Deploy(time);
-        ModelValidation.AuditStateChange(db, version, from, actor, time);
-        await db.SaveChangesAsync(cancellationToken);
-    }
-
     /// <summary>Retires an approved version, with a reason; audited. One serving traffic is refused.</summary>
     public async Task ArchiveAsync(string name, int number, string? reason, Actor actor, CancellationToken cancellationToken)
     {

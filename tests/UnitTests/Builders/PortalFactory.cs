@@ -30,6 +30,9 @@ public class PortalFactory : WebApplicationFactory<Program>
         _settings["Portal:Demo:Password"] = DemoPassword;
         // A small generated history keeps every test portal quick to seed; E2E and the demo use 10,000.
         _settings["Portal:Demo:GeneratedRuns"] = "100";
+        // Model servers go with the test portal that started them; sample traffic only where a test asks for it.
+        _settings["Portal:Deployments:StopInstancesOnShutdown"] = "true";
+        _settings["Portal:Deployments:SampleTraffic:Enabled"] = "false";
     }
 
     public string DataDirectory => _data.Path;

@@ -191,6 +191,29 @@ public class EndpointTests
         Assert.Equal(Split(("blue", 50), ("green", 50)), endpoint.Assignment);
     }
 
+    [Fact]
+    public void Rollback_AfterACompletedCanary_ReturnsToTheSplitBeforeIt_AndAfterAnAutomaticRollback_ToTheProductionSplitBeforeThat()
+    {
+        var endpoint = Serving();
+        endpoint.ReportHealth("canary", DeploymentState.Healthy, null, _time);
+        endpoint.StartRollout(Plan(), Some.Ops, _time);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        endpoint.ObserveRollout(Healthy(50), _time);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        endpoint.ObserveRollout(Healthy(50), _time);
+        Assert.Equal(Split(("canary", 100)), endpoint.Assignment);
+
+        // A second canary (blue again, now the challenger) breaks its gate and is rolled back automatically.
+        endpoint.StartRollout(Plan() with { Canary = "blue" }, Some.Ops, _time);
+        endpoint.ObserveRollout(new RolloutObservation(40, [new GateReading(Plan().Gates[0], 0.5, 0.0)]), _time);
+        Assert.Equal(Split(("canary", 100)), endpoint.Assignment);
+
+        endpoint.Rollback(Some.Ops, _time);
+
+        Assert.Equal(Split(("blue", 100)), endpoint.Assignment);
+        Assert.DoesNotContain(endpoint.History, h => h.Kind == TrafficChangeKind.Rollback && h.After.Traffic.Count > 1);
+    }
+
     [Theory]
     [InlineData(70, 30, 10, 63, 27)]
     [InlineData(50, 50, 33, 34, 33)]

@@ -21,6 +21,9 @@ public sealed partial class HomePage
     private IReadOnlyList<Infrastructure.Jobs.NamedJob> _myJobs = [];
     private IReadOnlyList<Infrastructure.Models.InboxRow> _myReviews = [];
     private int _openReviews;
+    private IReadOnlyList<Portal.Features.Deployments.EndpointRow> _attention = [];
+    private IReadOnlyList<Domain.Monitoring.Alert> _alerts = [];
+    private int _endpointCount;
 
     [Inject]
     private DemoSeeder Seeder { get; set; } = default!;
@@ -43,6 +46,15 @@ public sealed partial class HomePage
     [Inject]
     private Infrastructure.Models.EvidencePacks Packs { get; set; } = default!;
 
+    [Inject]
+    private Infrastructure.Deployments.EndpointService Endpoints { get; set; } = default!;
+
+    [Inject]
+    private Infrastructure.Serving.ServingMonitor Monitor { get; set; } = default!;
+
+    [Inject]
+    private Infrastructure.Monitoring.AlertService Alerts { get; set; } = default!;
+
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
@@ -61,6 +73,40 @@ public sealed partial class HomePage
         }
 
         await LoadReviewsAsync();
+        await LoadOpsAsync();
+    }
+
+    /// <summary>For Ops: endpoints that are unhealthy, drifting, erring or mid-rollout, and the alerts still open.</summary>
+    private async Task LoadOpsAsync()
+    {
+        if (!_actor.IsIn(Roles.Ops))
+        {
+            return;
+        }
+
+        var now = Time.GetUtcNow().UtcDateTime;
+        var endpoints = await Endpoints.ListAsync(Showing);
+        _endpointCount = endpoints.Count;
+        _attention = [.. endpoints.Select(e => Portal.Features.Deployments.EndpointRow.Of(e, Monitor, now)).Where(r => r.NeedsAttention)];
+        _alerts = (await Alerts.ListAsync(new Infrastructure.Monitoring.AlertQuery(Take: 10), Showing)).Alerts;
+    }
+
+    private static IEnumerable<string> Attention(Portal.Features.Deployments.EndpointRow row)
+    {
+        if (row.Rollout is { } rollout)
+        {
+            yield return rollout;
+        }
+
+        if (row.Drifted)
+        {
+            yield return $"inputs drifting ({row.Drift:0.00})";
+        }
+
+        if (row.ErrorRate > 0.05)
+        {
+            yield return $"{row.ErrorRate:0.#%} errors";
+        }
     }
 
     protected override void OnInitialized()
@@ -79,6 +125,8 @@ public sealed partial class HomePage
         });
         Live<IDomainEvent>(LoadReviewsAsync, e => e is Domain.Models.ApprovalRequested or Domain.Models.ApprovalDecided);
         Live<AuditEntryRecorded>(LoadAdminSummaryAsync, e => e.IsSecurityEvent, TimeSpan.FromSeconds(1));
+        Live<IDomainEvent>(LoadOpsAsync, e => e.Subject.StartsWith("endpoint:", StringComparison.Ordinal) && e is not Infrastructure.Serving.ServingFiguresUpdated
+            || e is Domain.Monitoring.AlertRaised or Domain.Monitoring.AlertChanged, TimeSpan.FromSeconds(2));
     }
 
     /// <summary>Open requests this reviewer can still decide on (not their own, not decided yet), oldest first.</summary>

@@ -32,6 +32,9 @@ public sealed partial class VersionPage
     private bool _inProductionForRetirer;
     private string? _message;
 
+    /// <summary>Endpoints and deployments serving this version.</summary>
+    private IReadOnlyList<(Domain.Deployments.Endpoint Endpoint, Domain.Deployments.Deployment Deployment)> _deployedAt = [];
+
     [Parameter]
     public string Name { get; set; } = "";
 
@@ -49,6 +52,9 @@ public sealed partial class VersionPage
 
     [Inject]
     private IDialogService Dialogs { get; set; } = default!;
+
+    [Inject]
+    private Infrastructure.Deployments.EndpointService Endpoints { get; set; } = default!;
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
@@ -83,6 +89,7 @@ public sealed partial class VersionPage
         _inProductionForRetirer = _pack.Version.State == ModelState.Deployed && _pack.Version.IsRetiredBy(actor);
         _lineage = await Lineage.WalkAsync(ArtifactRef.Parse($"model:{Name}:{Number}"), LineageDirection.Both, 3, cancel);
         _aliases = (await Mlflow.GetVersionAsync(Name, Number.ToString(System.Globalization.CultureInfo.InvariantCulture), cancel)).Aliases;
+        _deployedAt = await Endpoints.WhereDeployedAsync(Name, Number, cancel);
     });
 
     private async Task EditCardAsync()

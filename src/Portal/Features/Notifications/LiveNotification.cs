@@ -46,6 +46,18 @@ public static class NotificationRules
                     e.To == ModelState.Validated ? $"{e.Model} version {e.Version} passed its checks; you can ask for approval." : $"{e.Model} version {e.Version}: {e.Reason}",
                     e.To == ModelState.Validated ? LiveSeverity.Success : LiveSeverity.Error, e.OccurredAt, $"/models/{e.Model}/versions/{e.Version}"),
 
+            Domain.Monitoring.AlertRaised e when viewer.IsIn(Roles.Ops) || viewer.IsIn(Roles.Admin) || (viewer.IsIn(Roles.DataScientist) && e.Title.Contains("drift", StringComparison.OrdinalIgnoreCase)) =>
+                new($"Alert: {e.Title}", e.Message, e.Severity == Domain.Monitoring.AlertSeverity.Critical ? LiveSeverity.Error : LiveSeverity.Warning, e.OccurredAt,
+                    $"/deployments/{e.Source.Split(':').ElementAtOrDefault(1)}"),
+
+            Domain.Deployments.RolloutProgressed { State: Domain.Deployments.RolloutState.Completed or Domain.Deployments.RolloutState.RolledBack } e when viewer.IsIn(Roles.Ops) || viewer.IsIn(Roles.Admin) =>
+                new(e.State == Domain.Deployments.RolloutState.Completed ? $"Canary on {e.Endpoint} completed" : $"Canary on {e.Endpoint} rolled back", e.Message,
+                    e.State == Domain.Deployments.RolloutState.Completed ? LiveSeverity.Success : LiveSeverity.Error, e.OccurredAt, $"/deployments/{e.Endpoint}"),
+
+            Domain.Deployments.DeploymentHealthChanged { To: Domain.Deployments.DeploymentState.Unhealthy or Domain.Deployments.DeploymentState.Failed } e
+                when viewer.IsIn(Roles.Ops) || viewer.IsIn(Roles.Admin) =>
+                new($"{e.Endpoint}/{e.Deployment} is {e.To}", (e.Reason ?? "").Split('\n')[0], LiveSeverity.Error, e.OccurredAt, $"/deployments/{e.Endpoint}/{e.Deployment}"),
+
             DemoSeedingProgressed { State: DemoSeedState.Completed } e =>
                 new("Demo data ready", $"All {e.Total} demo seeding steps are done.", LiveSeverity.Success, e.OccurredAt, "/"),
 
