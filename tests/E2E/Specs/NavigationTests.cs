@@ -39,11 +39,11 @@ public class NavigationTests(PortalServer portal)
         var shell = new ShellPage(page);
         await shell.GotoAsync("/");
 
-        await shell.Navigation.GetByText("Deployments").ClickAsync();
+        await shell.Navigation.GetByText("Compute & GPU").ClickAsync();
 
-        await page.WaitForURLAsync("**/deployments");
-        await Assertions.Expect(shell.Heading).ToHaveTextAsync("Deployments");
+        await page.WaitForURLAsync("**/compute");
+        await Assertions.Expect(shell.Heading).ToHaveTextAsync("Compute & GPU");
         await Assertions.Expect(page.Locator("main").GetByRole(AriaRole.Status)).ToContainTextAsync("not built yet");
-        await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Deployments");
+        await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Compute & GPU");
     }
 }

@@ -27,9 +27,9 @@ public sealed class ComponentRenderingTests : IAsyncLifetime
     [Fact]
     public void NotBuiltYet_SaysPlainlyWhereTheAreaIsPlanned_AndShowsNoData()
     {
-        var page = Render<NotBuiltYet>(p => p.Add(c => c.Area, PortalAreas.ByKey("deployments")));
+        var page = Render<NotBuiltYet>(p => p.Add(c => c.Area, PortalAreas.ByKey("compute")));
 
-        Assert.Equal("Deployments", page.Find("h1").TextContent);
+        Assert.Equal("Compute & GPU", page.Find("h1").TextContent);
         Assert.Contains("not built yet", page.Markup);
         Assert.Contains("a later release", page.Markup);
         Assert.Empty(page.FindAll("table"));

@@ -3,7 +3,8 @@
 The portal runs this as a job when a model version is registered (see ModelValidation.cs). Inputs arrive as
 INPUT_HOLDOUT, INPUT_CANDIDATE and INPUT_CHAMPION (optional); settings as PARAM_TARGET, PARAM_METRIC and
 PARAM_SLICE_COLUMN. A model file is a pickle of an estimator, or of {"model": estimator, "columns": [...]}
-as the samples write it; a model folder is an MLflow model (MLmodel with the sklearn flavour). The result goes to outputs/evaluation.json; numbers that cannot be computed are null.
+as the samples write it; a model folder is an MLflow model (MLmodel with the sklearn flavour, or a custom
+python_function whose loader_module ships in the folder's code directory). The result goes to outputs/evaluation.json; numbers that cannot be computed are null.
 """
 import json
 import math
@@ -44,8 +45,7 @@ def mlmodel_pickle(folder):
     pyfunc = found.get("python_function", {})
     if pyfunc.get("loader_module") == "mlflow.sklearn" and "model_path" in pyfunc:
         return os.path.join(folder, pyfunc["model_path"]), "cloudpickle"
-    sys.exit(f"{folder}: the MLflow model is a custom python_function (loader {pyfunc.get('loader_module')}); "
-             "the evaluation job scores sklearn models (mlflow.sklearn.log_model)")
+    return None
 
 
 def column_names(model):
@@ -66,10 +66,37 @@ def read_pickle(path, serialization):
         return pickle.load(handle)
 
 
+def load_pyfunc(folder):
+    """A custom python_function model, loaded as MLflow does: its code directory on sys.path, then
+    loader_module._load_pyfunc(data). Models that need the mlflow package itself cannot be scored here."""
+    conf = {}
+    with open(os.path.join(folder, "MLmodel"), encoding="utf-8") as handle:
+        inside = False
+        for line in handle:
+            if line.startswith("  python_function:"):
+                inside = True
+            elif inside and line.startswith("    ") and ":" in line:
+                key, _, value = line.strip().partition(":")
+                conf[key] = value.strip().strip("'\"")
+            elif inside and not line.startswith("    "):
+                inside = False
+    loader = conf.get("loader_module")
+    if not loader or loader.startswith("mlflow."):
+        sys.exit(f"{folder}: the MLflow model is loaded by {loader}, which needs the mlflow package; the evaluation job has none")
+    if conf.get("code"):
+        sys.path.insert(0, os.path.join(folder, conf["code"]))
+    module = __import__(loader)
+    return module._load_pyfunc(os.path.join(folder, conf["data"]) if "data" in conf else folder)
+
+
 def load(path):
+    """The model and the columns it was trained on; columns None marks a python_function model, fed raw rows."""
     serialization = "pickle"
     if os.path.isdir(path):
-        path, serialization = mlmodel_pickle(path)
+        found = mlmodel_pickle(path)
+        if found is None:
+            return load_pyfunc(path), None
+        path, serialization = found
     bundle = read_pickle(path, serialization)
     if isinstance(bundle, dict):
         return bundle["model"], bundle.get("columns")
@@ -130,7 +157,10 @@ for role in ("candidate", "champion"):
     path = os.environ.get(f"INPUT_{role.upper()}")
     if path:
         model, columns = load(path)
-        predictions[role] = pd.Series(predict(model, features(frame, columns)))
+        if columns is None:
+            predictions[role] = pd.Series(list(model.predict(frame.drop(columns=[target]))), dtype=float)
+        else:
+            predictions[role] = pd.Series(predict(model, features(frame, columns)))
         print(f"{role}: {metric} = {score(y, predictions[role])}", flush=True)
 
 slices = []
