@@ -170,7 +170,7 @@ internal static class MlflowPeerBenchmark
         return Process.Start(start)!;
     }
 
-    private static Process Serve(string log, string file, IEnumerable<string> arguments, string directory, Dictionary<string, string> environment)
+    internal static Process Serve(string log, string file, IEnumerable<string> arguments, string directory, Dictionary<string, string> environment)
     {
         var process = Start(file, arguments, directory, environment);
         var writer = new StreamWriter(log) { AutoFlush = true };
@@ -203,7 +203,7 @@ internal static class MlflowPeerBenchmark
         }
     }
 
-    private static async Task WaitAsync(HttpClient http, string url, string what)
+    internal static async Task WaitAsync(HttpClient http, string url, string what)
     {
         var deadline = DateTime.UtcNow.AddMinutes(3);
         while (DateTime.UtcNow < deadline)
@@ -226,7 +226,7 @@ internal static class MlflowPeerBenchmark
         throw new TimeoutException($"{what} did not come up at {url}.");
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
@@ -240,19 +240,19 @@ internal static class MlflowPeerBenchmark
     }
 
 #if DEBUG
-    private static string PortalDll(string root) => Path.Combine(root, "src", "Portal", "bin", "Debug", "net10.0", "Portal.dll");
+    internal static string PortalDll(string root) => Path.Combine(root, "src", "Portal", "bin", "Debug", "net10.0", "Portal.dll");
 #else
-    private static string PortalDll(string root) => Path.Combine(root, "src", "Portal", "bin", "Release", "net10.0", "Portal.dll");
+    internal static string PortalDll(string root) => Path.Combine(root, "src", "Portal", "bin", "Release", "net10.0", "Portal.dll");
 #endif
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string Uptime() => File.Exists("/proc/loadavg") ? "load average " + string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+    internal static string Uptime() => File.Exists("/proc/loadavg") ? "load average " + string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static string Clip(string text) => text.Length <= 90 ? text : text[..87] + "…";
 }
