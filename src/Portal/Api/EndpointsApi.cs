@@ -37,6 +37,7 @@ internal static class EndpointsApi
         endpoints.MapPost("/{name}/rollouts/stop", StopRolloutAsync).WithSummary("Stop the rollout in progress; traffic returns to what it was before it");
         endpoints.MapPost("/{name}/keys/{key}/regenerate", RegenerateKeyAsync).WithSummary("A new primary or secondary key, shown once");
         endpoints.MapGet("/{name}/metrics", MetricsAsync).WithSummary("Live figures per deployment over the last minutes (?minutes=15&stepSeconds=10)");
+        endpoints.MapGet("/{name}/history", HistoryAsync).WithSummary("Per-minute figures kept in the database, beyond the live hour and across restarts (?hours=24&deployment=)");
         endpoints.MapGet("/{name}/drift", DriftAsync).WithSummary("Drift and data quality of each deployment's live inputs against its training data");
         endpoints.MapGet("/{name}/samples", SamplesAsync).WithSummary("Sampled requests and answers, sensitive columns redacted (?deployment=&take=50)");
     }
@@ -271,6 +272,36 @@ internal static class EndpointsApi
                 points = (monitor.Find(name, d.Name)?.Series(now - span, now, step) ?? []).Select(p => DeploymentShapes.Point(p.At, p.Stats)),
             }),
         });
+    }
+
+    private static async Task<IResult> HistoryAsync(string name, int? hours, string? deployment, EndpointService service, TimeProvider time,
+        Microsoft.EntityFrameworkCore.IDbContextFactory<PortalDbContext> dbFactory, CancellationToken cancellationToken)
+    {
+        await service.GetAsync(name, cancellationToken);
+        var from = time.GetUtcNow().UtcDateTime.AddHours(-Math.Clamp(hours ?? 24, 1, 24 * 31));
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var minutes = db.ServingMinutes.AsNoTracking().Where(m => m.Endpoint == name && m.Minute >= from);
+        if (!string.IsNullOrEmpty(deployment))
+        {
+            minutes = minutes.Where(m => m.Deployment == deployment);
+        }
+
+        var rows = await minutes.OrderBy(m => m.Minute).Take(50_000).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(m => new
+        {
+            deployment = m.Deployment,
+            minute = m.Minute,
+            requests = m.Requests,
+            errors = m.Errors,
+            byStatus = m.ByStatus,
+            p50Ms = LatencyHistogram.Quantile(m.TotalLatency, 0.5),
+            p95Ms = LatencyHistogram.Quantile(m.TotalLatency, 0.95),
+            p99Ms = LatencyHistogram.Quantile(m.TotalLatency, 0.99),
+            modelP95Ms = LatencyHistogram.Quantile(m.ModelLatency, 0.95),
+            gatewayP95Ms = LatencyHistogram.Quantile(m.GatewayLatency, 0.95),
+            mirrored = m.Mirrored,
+            mirrorDisagreed = m.MirrorDisagreed,
+        }));
     }
 
     private static async Task<IResult> DriftAsync(string name, EndpointService service, ServingMonitor monitor, CancellationToken cancellationToken)

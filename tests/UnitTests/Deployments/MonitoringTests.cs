@@ -84,6 +84,35 @@ public class MonitoringTests(ServingPortal portal) : IClassFixture<ServingPortal
     }
 
     [Fact]
+    public async Task SampledRequests_MaskTheTrainingDatasSensitiveColumns_AndFinishedMinutesAreKept()
+    {
+        await portal.WaitForDemoDataAsync();
+        // The model was trained on credit-risk version 1, whose e-mail column holds personal data.
+        var version = await ServedModels.ApprovedSklearnAsync(portal.Services, $"pii-{Guid.NewGuid():N}"[..12], "dataset:credit-risk:1");
+        await portal.PutAsync("masked", ServingPortal.Deployment("blue", (version.ModelName, version.Version), 100));
+        await portal.WaitForStateAsync("masked", "blue", "Healthy");
+
+        var response = await portal.ScoreAsync("masked", new { inputs = new[] { new { annual_income = 50_000.0, age = 30, employment = "salaried", email = "ada@example.org" } } });
+        response.EnsureSuccessStatusCode();
+        portal.Time.Advance(TimeSpan.FromMinutes(2));
+
+        JsonElement samples = default;
+        await ServingPortal.WaitUntilAsync(async () =>
+        {
+            samples = await (await portal.Ops.GetAsync("/api/v1/endpoints/masked/samples")).JsonAsync();
+            return samples.GetArrayLength() > 0;
+        }, "the sampled request to be stored");
+        var inputs = samples[0].GetProperty("inputs")[0];
+        Assert.Equal("•••", inputs.GetProperty("email").GetString());
+        Assert.Equal(50_000.0, inputs.GetProperty("annual_income").GetDouble());
+        Assert.DoesNotContain("ada@example.org", samples.ToString(), StringComparison.Ordinal);
+
+        await ServingPortal.WaitUntilAsync(async () =>
+            (await (await portal.Ops.GetAsync("/api/v1/endpoints/masked/history?hours=1")).JsonAsync()).EnumerateArray()
+                .Any(m => m.GetProperty("deployment").GetString() == "blue" && m.GetProperty("requests").GetInt64() == 1), "the finished minute to be kept");
+    }
+
+    [Fact]
     public async Task Metrics_AreValidPrometheusText_WithTheDeploymentsSeries_AndNeedOpsOrAdmin()
     {
         var version = await portal.ApprovedAsync(ServedModels.Doubler);

@@ -241,6 +241,32 @@ public class RoutingTests(ServingPortal portal) : IClassFixture<ServingPortal>
     }
 
     [Fact]
+    public async Task AnMlflowSklearnFolder_IsServed()
+    {
+        // What mlflow.sklearn.log_model writes: MLmodel naming the pickled estimator, fitted on named columns.
+        var file = Path.Combine(Path.GetTempPath(), $"mlflow-{Guid.NewGuid():N}.pkl");
+        using (var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3",
+            ["-c", "import pickle,sys,pandas as pd\nfrom sklearn.linear_model import LinearRegression\nx=pd.DataFrame({'x':[1.0,2.0,3.0]})\npickle.dump(LinearRegression().fit(x,[2.0,4.0,6.0]),open(sys.argv[1],'wb'))", file])
+            { UseShellExecute = false })!)
+        {
+            await python.WaitForExitAsync();
+        }
+
+        var mlmodel = "artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n  sklearn:\n    pickled_model: model.pkl\n    serialization_format: cloudpickle\n    sklearn_version: 1.2.1\n";
+        var version = await ServedModels.ApprovedFolderAsync(portal.Services, $"mlf-{Guid.NewGuid():N}"[..12], new Dictionary<string, byte[]>
+        {
+            ["MLmodel"] = Encoding.UTF8.GetBytes(mlmodel),
+            ["model.pkl"] = await File.ReadAllBytesAsync(file),
+        }, ServedModels.XSignature, null);
+        await portal.PutAsync("mlflow-sklearn", ServingPortal.Deployment("blue", (version.ModelName, version.Version), 100));
+        await portal.WaitForStateAsync("mlflow-sklearn", "blue", "Healthy");
+
+        var response = await portal.ScoreAsync("mlflow-sklearn", new { inputs = new[] { new { x = 10.0 } } });
+
+        Assert.Equal(20.0, (await response.JsonAsync()).GetProperty("predictions")[0].GetDouble(), 6);
+    }
+
+    [Fact]
     public async Task ARealScikitLearnModel_ScoresCategoriesAsTrained()
     {
         var version = await ServedModels.ApprovedSklearnAsync(portal.Services, $"gbm-{Guid.NewGuid():N}"[..12]);

@@ -22,6 +22,7 @@ public sealed class ServingPortal : PortalFactory
         With("Portal:Deployments:MaxRestartBackoffSeconds", "2");
         With("Portal:Deployments:EjectAfterFailures", "3");
         With("Portal:Deployments:AlertEvaluationSeconds", "1");
+        With("Portal:Deployments:SampleRate", "1");
     }
 
     public HttpClient Ops => ClientFor("ops@demo.local");
