@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -73,18 +72,8 @@ public sealed partial class SampleTrafficGenerator(
     }
 
     /// <summary>One request through the gateway, as if it came over HTTP, labelled as sample traffic.</summary>
-    private async Task SendAsync(byte[] body, string endpoint, CancellationToken cancellationToken)
-    {
-        var context = new DefaultHttpContext { RequestAborted = cancellationToken };
-        context.Request.Method = HttpMethods.Post;
-        context.Request.Path = $"/score/{endpoint}";
-        context.Request.ContentType = "application/json";
-        context.Request.ContentLength = body.Length;
-        context.Request.Body = new MemoryStream(body);
-        context.Request.Headers[ScoringGateway.SampleTrafficHeader] = "demo";
-        context.Response.Body = Stream.Null;
-        await gateway.ScoreAsync(context, endpoint);
-    }
+    private Task SendAsync(byte[] body, string endpoint, CancellationToken cancellationToken) =>
+        gateway.ScoreInProcessAsync(endpoint, body, new Dictionary<string, string> { [ScoringGateway.SampleTrafficHeader] = "demo" }, Stream.Null, cancellationToken);
 
     private static byte[] Body(IReadOnlyList<Dictionary<string, string>> rows, IReadOnlyList<ColumnSchema> signature, Random random, double growth)
     {

@@ -278,29 +278,10 @@ public static class LiveDrift
         {
             var x = q[k];
             var reference = (double)q.Count(v => v <= x) / q.Count;
-            d = Math.Max(d, Math.Abs(ShareAtOrBelow(sorted, x) - reference));
+            d = Math.Max(d, Math.Abs(DriftAnalysis.ShareAtOrBelow(sorted, x) - reference));
         }
 
         return d;
-    }
-
-    private static double ShareAtOrBelow(double[] sorted, double x)
-    {
-        int lo = 0, hi = sorted.Length;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (sorted[mid] <= x)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return (double)lo / sorted.Length;
     }
 
     private static double KolmogorovD(double[] a, double[] b)

@@ -255,6 +255,30 @@ public sealed class ScoringGateway : IDisposable
         }
     }
 
+    /// <summary>
+    /// Scores <paramref name="body"/> in the portal's own process, as if it came over HTTP (the demo's sample
+    /// traffic, the try-it box): same checks, routing and recording. The answer's body goes to <paramref name="answer"/>.
+    /// </summary>
+    public async Task<HttpResponse> ScoreInProcessAsync(string endpoint, byte[] body, IReadOnlyDictionary<string, string> headers, Stream answer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(headers);
+        var context = new DefaultHttpContext { RequestAborted = cancellationToken };
+        context.Request.Method = HttpMethods.Post;
+        context.Request.Path = $"/score/{endpoint}";
+        context.Request.ContentType = "application/json";
+        context.Request.ContentLength = body.Length;
+        context.Request.Body = new MemoryStream(body);
+        foreach (var (name, value) in headers)
+        {
+            context.Request.Headers[name] = value;
+        }
+
+        context.Response.Body = answer;
+        await ScoreAsync(context, endpoint);
+        return context.Response;
+    }
+
     /// <summary>Sends the body to a ready instance (another one if it refuses the connection) and judges the answer.</summary>
     internal async Task<Answer> ForwardAsync(DeploymentRoute deployment, byte[] body, int rows, CancellationToken aborted)
     {
@@ -365,53 +389,35 @@ public sealed class ScoringGateway : IDisposable
     private static bool IsRefused(HttpRequestException e) =>
         e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || e.HttpRequestError == HttpRequestError.ConnectionError;
 
-    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <summary>The whole request body, or null when it is longer than <paramref name="limit"/>.</summary>
+    private static Task<byte[]?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken) =>
+        ReadAtMostAsync(request.Body, request.ContentLength, limit, cancellationToken);
+
+    private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
     {
-        if (request.ContentLength is { } length)
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        return await ReadAtMostAsync(stream, content.Headers.ContentLength, limit, cancellationToken);
+    }
+
+    /// <summary>
+    /// Everything <paramref name="stream"/> holds, or null as soon as it passes <paramref name="limit"/> (also when its
+    /// announced length already does, and when it announced none).
+    /// </summary>
+    private static async Task<byte[]?> ReadAtMostAsync(Stream stream, long? length, long limit, CancellationToken cancellationToken)
+    {
+        if (length is { } announced)
         {
-            if (length > limit)
+            if (announced > limit)
             {
                 return null;
             }
 
-            var exact = new byte[length];
-            await request.Body.ReadExactlyAsync(exact, cancellationToken);
+            var exact = new byte[announced];
+            await stream.ReadExactlyAsync(exact, cancellationToken);
             return exact;
         }
 
         using var buffer = new MemoryStream();
-        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    return null;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-
-        return buffer.ToArray();
-    }
-
-    private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
-    {
-        if (content.Headers.ContentLength is { } length && length > limit)
-        {
-            return null;
-        }
-
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream(content.Headers.ContentLength is { } known ? (int)known : 1024);
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {

@@ -134,27 +134,28 @@ internal static class DriftAnalysis
             return null;
         }
 
-        double Cdf(double x)
-        {
-            // Share of values <= x: the first index greater than x.
-            int lo = 0, hi = sorted.Length;
-            while (lo < hi)
-            {
-                var mid = (lo + hi) >>> 1;
-                if (sorted[mid] <= x)
-                {
-                    lo = mid + 1;
-                }
-                else
-                {
-                    hi = mid;
-                }
-            }
+        return Numeric(name, x => ShareAtOrBelow(sorted, x), sorted.Length, q, reference.Count);
+    }
 
-            return (double)lo / sorted.Length;
+    /// <summary>Share of <paramref name="sorted"/> (ascending) at or below <paramref name="x"/>, by binary search.</summary>
+    public static double ShareAtOrBelow(double[] sorted, double x)
+    {
+        ArgumentNullException.ThrowIfNull(sorted);
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (sorted[mid] <= x)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
         }
 
-        return Numeric(name, Cdf, sorted.Length, q, reference.Count);
+        return sorted.Length == 0 ? 0 : (double)lo / sorted.Length;
     }
 
     /// <summary>PSI and chi-square of live category counts against a stored profile whose top values list every value it had.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Portal.Domain.Datasets;
 using Portal.Infrastructure.Serving;
 
@@ -37,23 +36,11 @@ public static class TryIt
     public static async Task<TryItAnswer> SendAsync(ScoringGateway gateway, string endpoint, string body, string? pin, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(gateway);
-        var bytes = Encoding.UTF8.GetBytes(body ?? "");
-        var context = new DefaultHttpContext { RequestAborted = cancellationToken };
-        context.Request.Method = HttpMethods.Post;
-        context.Request.Path = $"/score/{endpoint}";
-        context.Request.ContentType = "application/json";
-        context.Request.ContentLength = bytes.Length;
-        context.Request.Body = new MemoryStream(bytes);
-        if (!string.IsNullOrEmpty(pin))
-        {
-            context.Request.Headers[ScoringGateway.PinHeader] = pin;
-        }
-
-        using var response = new MemoryStream();
-        context.Response.Body = response;
-        await gateway.ScoreAsync(context, endpoint);
-        var timing = context.Response.Headers["Server-Timing"].ToString();
-        var text = Encoding.UTF8.GetString(response.ToArray());
+        var headers = string.IsNullOrEmpty(pin) ? new Dictionary<string, string>() : new Dictionary<string, string> { [ScoringGateway.PinHeader] = pin };
+        using var answer = new MemoryStream();
+        var response = await gateway.ScoreInProcessAsync(endpoint, Encoding.UTF8.GetBytes(body ?? ""), headers, answer, cancellationToken);
+        var timing = response.Headers["Server-Timing"].ToString();
+        var text = Encoding.UTF8.GetString(answer.ToArray());
         try
         {
             text = JsonSerializer.Serialize(JsonDocument.Parse(text).RootElement, new JsonSerializerOptions { WriteIndented = true });
@@ -63,7 +50,7 @@ public static class TryIt
             // Shown as it came.
         }
 
-        return new TryItAnswer(context.Response.StatusCode, context.Response.Headers[ScoringGateway.DeploymentHeader].ToString() is { Length: > 0 } d ? d : null,
+        return new TryItAnswer(response.StatusCode, response.Headers[ScoringGateway.DeploymentHeader].ToString() is { Length: > 0 } d ? d : null,
             Duration(timing, "gateway"), Duration(timing, "model"), text);
     }
 
