@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
@@ -131,7 +130,6 @@ public sealed class MirrorQueue : BackgroundService
             {
                 using var content = new ByteArrayContent(body);
                 content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-                var sent = Stopwatch.GetTimestamp();
                 using var response = await _http.PostAsync(new Uri(instance.Address, "score"), content, timeout.Token);
                 if (!response.IsSuccessStatusCode)
                 {
@@ -139,7 +137,6 @@ public sealed class MirrorQueue : BackgroundService
                 }
 
                 using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(timeout.Token));
-                _ = Stopwatch.GetElapsedTime(sent);
                 return document.RootElement.TryGetProperty("predictions", out var predictions) ? predictions.Clone() : null;
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException && !cancellationToken.IsCancellationRequested)

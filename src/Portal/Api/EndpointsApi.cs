@@ -333,8 +333,8 @@ internal static class EndpointsApi
             s.Status,
             s.LatencyMs,
             s.Rows,
-            inputs = JsonDocument.Parse(s.Inputs).RootElement,
-            outputs = JsonDocument.Parse(s.Outputs).RootElement,
+            inputs = JsonSerializer.Deserialize<JsonElement>(s.Inputs),
+            outputs = JsonSerializer.Deserialize<JsonElement>(s.Outputs),
             s.IsSampleTraffic,
         }));
     }

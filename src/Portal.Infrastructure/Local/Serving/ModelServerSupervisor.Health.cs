@@ -87,7 +87,7 @@ public sealed partial class ModelServerSupervisor
     private static string LastLines(string? log) => string.IsNullOrWhiteSpace(log) ? "" : $" Last log lines:\n{log}";
 
     /// <summary>Tells the endpoint when the deployment's health changed; true when the routes need rebuilding.</summary>
-    private async Task<bool> ReportAsync(DeploymentRuntime runtime, DateTime now, CancellationToken cancellationToken)
+    private async Task<bool> ReportAsync(DeploymentRuntime runtime, CancellationToken cancellationToken)
     {
         var (state, reason) = Derive(runtime);
         if (state == runtime.Reported && reason == runtime.ReportedReason)
@@ -137,7 +137,6 @@ public sealed partial class ModelServerSupervisor
             LogHealth(runtime.Endpoint, runtime.Deployment, state, reason);
         }
 
-        _ = now;
         return from != state;
     }
 

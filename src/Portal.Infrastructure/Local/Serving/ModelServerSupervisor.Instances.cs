@@ -296,7 +296,7 @@ public sealed partial class ModelServerSupervisor
     /// <summary>Asks an instance to stop because it is no longer wanted (not counted as a failure).</summary>
     private void Stop(InstanceRuntime instance, string why)
     {
-        _ = why;
+        LogStopping(instance.Endpoint, instance.Deployment, instance.Index, why);
         instance.Phase = InstancePhase.Stopping;
         instance.StopRequestedAt ??= Clock;
         ProcessGroup.Signal(instance.Pid, ProcessGroup.SigTerm);
@@ -305,6 +305,7 @@ public sealed partial class ModelServerSupervisor
     /// <summary>Stops an instance for cause (liveness, taken out); it restarts as after a crash.</summary>
     private void Kill(InstanceRuntime instance, string why)
     {
+        LogStopping(instance.Endpoint, instance.Deployment, instance.Index, why);
         instance.KilledFor = why;
         instance.Phase = InstancePhase.Stopping;
         instance.StopRequestedAt ??= Clock;

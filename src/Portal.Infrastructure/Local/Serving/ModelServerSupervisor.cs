@@ -197,7 +197,7 @@ public sealed partial class ModelServerSupervisor(
 
             routesChanged |= await ReconcileAsync(runtime, now, cancellationToken);
             StartProbes(runtime, now);
-            routesChanged |= await ReportAsync(runtime, now, cancellationToken);
+            routesChanged |= await ReportAsync(runtime, cancellationToken);
         }
 
         if (now - _lastHeartbeat >= HeartbeatEvery)
@@ -345,6 +345,9 @@ public sealed partial class ModelServerSupervisor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model server {Endpoint}/{Deployment}#{Index} exited: {Reason}")]
     private partial void LogExited(string endpoint, string deployment, int index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping model server {Endpoint}/{Deployment}#{Index}: {Why}")]
+    private partial void LogStopping(string endpoint, string deployment, int index, string why);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deployment {Endpoint}/{Deployment} cannot run: {Reason}")]
     private partial void LogCannotRun(string endpoint, string deployment, string reason);
