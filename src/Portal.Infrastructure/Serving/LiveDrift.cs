@@ -90,9 +90,7 @@ public static class LiveDrift
             var classic = DriftAnalysis.CompareSample(feature.Name, sorted, reference);
             var spread = reference.Std is { } std && std > 0 ? std : Math.Max(q[99] - q[1], 1e-9);
             var distance = Wasserstein(p => Interpolate(q, p * 100), p => Quantile(sorted, p)) / spread;
-            var d = KolmogorovAgainstQuantiles(q, sorted);
-            var effective = (double)sorted.Length * reference.Count / Math.Max(1, sorted.Length + reference.Count);
-            return Judge(feature.Name, true, sorted.Length, distance, classic?.Psi, DriftAnalysis.KolmogorovPValue(d, effective), threshold, minRows, "normalized Wasserstein", "KS test");
+            return Judge(feature.Name, true, sorted.Length, distance, classic?.Psi, classic?.KsPValue, threshold, minRows, "normalized Wasserstein", "KS test");
         }
 
         var counts = Count(feature.Categories!);
@@ -262,26 +260,6 @@ public static class LiveDrift
 
         var mean = values.Average();
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
-    }
-
-    /// <summary>
-    /// The KS statistic of a sample against a distribution known by its 101 quantiles, compared at each quantile
-    /// with the reference's own share at or below it (tied quantiles of a discrete column count together, so a
-    /// column of a few values, such as loan terms, is not mistaken for drift).
-    /// </summary>
-    public static double KolmogorovAgainstQuantiles(IReadOnlyList<double> q, double[] sorted)
-    {
-        ArgumentNullException.ThrowIfNull(q);
-        ArgumentNullException.ThrowIfNull(sorted);
-        double d = 0;
-        for (var k = 0; k < q.Count; k++)
-        {
-            var x = q[k];
-            var reference = (double)q.Count(v => v <= x) / q.Count;
-            d = Math.Max(d, Math.Abs(DriftAnalysis.ShareAtOrBelow(sorted, x) - reference));
-        }
-
-        return d;
     }
 
     private static double KolmogorovD(double[] a, double[] b)
