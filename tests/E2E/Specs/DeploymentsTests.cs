@@ -66,6 +66,7 @@ public class DeploymentsTests(PortalServer portal)
         await Assertions.Expect(rate).ToHaveAttributeAsync("data-rendered", "true", new() { Timeout = 20_000 });
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new PageGetByRoleOptions { Name = "Latency p50, p95 and p99 by deployment" })).ToHaveAttributeAsync("data-rendered", "true");
         await Assertions.Expect(page.GetByLabel("Drift of green").Locator("[data-feature=annual_income]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await rate.ScrollIntoViewIfNeededAsync();
         await Screenshots.SaveAsync(page, "endpoint-monitoring");
 
         // The broken sample model as a canary: a breached gate returns all traffic to green at once, with an alert.
