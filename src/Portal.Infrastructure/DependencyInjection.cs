@@ -119,6 +119,7 @@ public static class DependencyInjection
         services.AddSingleton<Serving.ServingMonitor>();
         services.AddSingleton<Serving.ServingTable>();
         services.AddSingleton<Serving.ScoringSamples>();
+        services.AddSingleton<Serving.ModelForwarder>();
         services.AddSingleton<Serving.MirrorQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<Serving.MirrorQueue>());
         services.AddSingleton<Local.Serving.ModelServerSupervisor>();

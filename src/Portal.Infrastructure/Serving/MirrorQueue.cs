@@ -20,25 +20,25 @@ public sealed class MirrorQueue : BackgroundService
     /// <summary>Two probabilities within this of each other count as the same answer.</summary>
     public const double Tolerance = 0.01;
 
-    private readonly Channel<(DeploymentRoute Mirror, byte[] Body, JsonElement Primary)> _queue;
-    private readonly ScoringGatewayClient _client;
+    private readonly Channel<(DeploymentRoute Mirror, byte[] Body, int Rows, JsonElement Primary)> _queue;
+    private readonly ModelForwarder _forwarder;
     private readonly TimeProvider _time;
 
-    public MirrorQueue(IOptions<PortalOptions> options, TimeProvider time)
+    public MirrorQueue(ModelForwarder forwarder, IOptions<PortalOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _queue = Channel.CreateBounded<(DeploymentRoute, byte[], JsonElement)>(new BoundedChannelOptions(options.Value.Deployments.MirrorQueueCapacity)
+        _queue = Channel.CreateBounded<(DeploymentRoute, byte[], int, JsonElement)>(new BoundedChannelOptions(options.Value.Deployments.MirrorQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.DropWrite,
         });
-        _client = new ScoringGatewayClient();
+        _forwarder = forwarder;
         _time = time;
     }
 
-    public void Offer(DeploymentRoute mirror, byte[] body, JsonElement primaryPredictions)
+    public void Offer(DeploymentRoute mirror, byte[] body, int rows, JsonElement primaryPredictions)
     {
         ArgumentNullException.ThrowIfNull(mirror);
-        if (!_queue.Writer.TryWrite((mirror, body, primaryPredictions)))
+        if (!_queue.Writer.TryWrite((mirror, body, rows, primaryPredictions)))
         {
             mirror.Stats.RecordMirror(_time.GetUtcNow().UtcDateTime, failed: false, agreed: null, dropped: true);
             mirror.Metrics.Mirrored("dropped");
@@ -52,7 +52,7 @@ public sealed class MirrorQueue : BackgroundService
     {
         try
         {
-            await foreach (var (mirror, body, primary) in _queue.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var (mirror, body, rows, primary) in _queue.Reader.ReadAllAsync(stoppingToken))
             {
                 var now = _time.GetUtcNow().UtcDateTime;
                 if (!mirror.IsServing || !mirror.Limiter.Wait(0, CancellationToken.None))
@@ -64,10 +64,11 @@ public sealed class MirrorQueue : BackgroundService
 
                 try
                 {
-                    var answer = await _client.SendAsync(mirror, body, stoppingToken);
-                    var agreed = answer is null ? (bool?)null : Agree(primary, answer.Value);
-                    mirror.Stats.RecordMirror(_time.GetUtcNow().UtcDateTime, failed: answer is null, agreed);
-                    mirror.Metrics.Mirrored(answer is null ? "failed" : "answered");
+                    var answer = await _forwarder.ForwardAsync(mirror, body, rows, stoppingToken);
+                    using var predictions = answer.Predictions;
+                    var agreed = predictions is null ? (bool?)null : Agree(primary, predictions.RootElement.GetProperty("predictions"));
+                    mirror.Stats.RecordMirror(_time.GetUtcNow().UtcDateTime, failed: predictions is null, agreed);
+                    mirror.Metrics.Mirrored(predictions is null ? "failed" : "answered");
                 }
                 finally
                 {
@@ -104,47 +105,5 @@ public sealed class MirrorQueue : BackgroundService
         }
 
         return true;
-    }
-
-    public override void Dispose()
-    {
-        _client.Dispose();
-        base.Dispose();
-    }
-
-    /// <summary>One plain forward to a ready instance, for mirrored copies: the predictions, or null when anything went wrong.</summary>
-    private sealed class ScoringGatewayClient : IDisposable
-    {
-        private readonly HttpClient _http = ScoringGateway.CreateClient();
-
-        public async Task<JsonElement?> SendAsync(DeploymentRoute deployment, byte[] body, CancellationToken cancellationToken)
-        {
-            if (deployment.PickInstance() is not { } instance)
-            {
-                return null;
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(deployment.RequestTimeoutMs);
-            try
-            {
-                using var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-                using var response = await _http.PostAsync(new Uri(instance.Address, "score"), content, timeout.Token);
-                if (!response.IsSuccessStatusCode)
-                {
-                    return null;
-                }
-
-                using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(timeout.Token));
-                return document.RootElement.TryGetProperty("predictions", out var predictions) ? predictions.Clone() : null;
-            }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
-            {
-                return null;
-            }
-        }
-
-        public void Dispose() => _http.Dispose();
     }
 }

@@ -101,7 +101,6 @@ public sealed partial class MonitoringWorker(
         foreach (var deployment in routes.All.SelectMany(e => e.Deployments))
         {
             var stats = deployment.Stats;
-            stats.Window.Configure(deployment.Signature);
             var report = LiveDrift.Compute(stats.Window.Snapshot(from), deployment.Reference, deployment.ReferenceDataset, deployment.Contract,
                 stats.Summarise(from, now).TypeErrors, settings.DriftThreshold, settings.MinRowsForDistance, settings.DriftWindowMinutes, now);
             stats.LatestDrift = report;

@@ -1,24 +1,13 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Portal.Domain.Common;
 using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Http;
 
 namespace Portal.Infrastructure.Serving;
-
-/// <summary>Told by the gateway how an instance fared, so one that keeps failing is taken out and restarted.</summary>
-public interface IInstanceHealth
-{
-    void Succeeded(Guid instance);
-
-    void Failed(Guid instance, string problem);
-}
 
 /// <summary>
 /// <c>POST /score/{endpoint}</c>: checks the rows against the model's signature, picks a deployment by
@@ -28,7 +17,7 @@ public interface IInstanceHealth
 /// gateway and model (<c>Server-Timing</c>). Every request is counted; a sampled share is stored with
 /// sensitive columns redacted; a share is copied to the mirror deployment off the caller's path.
 /// </summary>
-public sealed class ScoringGateway : IDisposable
+public sealed class ScoringGateway
 {
     public const string PinHeader = "azureml-model-deployment";
     public const string DeploymentHeader = "x-deployment";
@@ -37,37 +26,19 @@ public sealed class ScoringGateway : IDisposable
     public const string SampleTrafficHeader = "x-portal-sample-traffic";
 
     private readonly ServingTable _table;
-    private readonly IInstanceHealth _health;
+    private readonly ModelForwarder _forwarder;
     private readonly ScoringSamples _samples;
     private readonly MirrorQueue _mirror;
     private readonly ServingMetrics.DeploymentSeries _unrouted;
     private readonly IOptions<PortalOptions> _options;
     private readonly TimeProvider _time;
-    private readonly HttpClient _http;
 
-    public ScoringGateway(ServingTable table, IInstanceHealth health, ScoringSamples samples, MirrorQueue mirror, ServingMetrics metrics, IOptions<PortalOptions> options, TimeProvider time)
+    public ScoringGateway(ServingTable table, ModelForwarder forwarder, ScoringSamples samples, MirrorQueue mirror, ServingMetrics metrics, IOptions<PortalOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        (_table, _health, _samples, _mirror, _options, _time) = (table, health, samples, mirror, options, time);
+        (_table, _forwarder, _samples, _mirror, _options, _time) = (table, forwarder, samples, mirror, options, time);
         _unrouted = metrics.For("(none)", "(none)");
-        _http = CreateClient();
     }
-
-    /// <summary>The pooled client both the gateway and the mirror use: keep-alive connections to 127.0.0.1, nothing else.</summary>
-    public static HttpClient CreateClient() => new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        UseCookies = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        ConnectTimeout = TimeSpan.FromSeconds(2),
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-        MaxConnectionsPerServer = 4096,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
 
     public async Task ScoreAsync(HttpContext context, string endpointName)
     {
@@ -83,7 +54,7 @@ public sealed class ScoringGateway : IDisposable
             return;
         }
 
-        var body = await ReadBodyAsync(context.Request, options.MaxRequestBytes, aborted);
+        var body = await BoundedBody.ReadAsync(context.Request, options.MaxRequestBytes, aborted);
         if (body is null)
         {
             _unrouted.Answered(413);
@@ -161,7 +132,6 @@ public sealed class ScoringGateway : IDisposable
         var now = _time.GetUtcNow().UtcDateTime;
         var sampleTraffic = context.Request.Headers.ContainsKey(SampleTrafficHeader);
         var stats = deployment.Stats;
-        stats.Window.Configure(deployment.Signature);
         if (SignatureCheck.Check(inputs, deployment.Signature, feature => stats.RecordTypeError(now, feature)) is { } errors)
         {
             Finish(deployment, 400, started, null, sampleTraffic);
@@ -186,12 +156,12 @@ public sealed class ScoringGateway : IDisposable
             return;
         }
 
-        Answer answer;
+        ModelAnswer answer;
         stats.Enter();
         deployment.Metrics.InFlight.Inc();
         try
         {
-            answer = await ForwardAsync(deployment, body, rows, aborted);
+            answer = await _forwarder.ForwardAsync(deployment, body, rows, aborted);
         }
         finally
         {
@@ -238,7 +208,7 @@ public sealed class ScoringGateway : IDisposable
 
         if (!pinned && answer.Status == 200 && route.Mirror is { } mirror && Random.Shared.Next(100) < route.MirrorPercent)
         {
-            _mirror.Offer(mirror, body, predictions!.RootElement.GetProperty("predictions").Clone());
+            _mirror.Offer(mirror, body, rows, predictions!.RootElement.GetProperty("predictions").Clone());
         }
     }
 
@@ -277,167 +247,6 @@ public sealed class ScoringGateway : IDisposable
         context.Response.Body = answer;
         await ScoreAsync(context, endpoint);
         return context.Response;
-    }
-
-    /// <summary>Sends the body to a ready instance (another one if it refuses the connection) and judges the answer.</summary>
-    internal async Task<Answer> ForwardAsync(DeploymentRoute deployment, byte[] body, int rows, CancellationToken aborted)
-    {
-        var instance = deployment.PickInstance();
-        if (instance is null)
-        {
-            return Answer.Failure(503, "Deployment not ready", $"Deployment {deployment.Name} has no ready instance right now.");
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        timeout.CancelAfter(deployment.RequestTimeoutMs);
-        for (var attempt = 0; ; attempt++)
-        {
-            var sent = Stopwatch.GetTimestamp();
-            try
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(instance.Address, "score")) { Content = new ByteArrayContent(body) };
-                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-                var bytes = await ReadBoundedAsync(response.Content, _options.Value.Deployments.MaxResponseMegabytes * 1024 * 1024, timeout.Token);
-                var modelMs = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-                return Judge(deployment, instance, (int)response.StatusCode, bytes, rows, modelMs);
-            }
-            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
-            {
-                _health.Failed(instance.Id, $"requests time out after {deployment.RequestTimeoutMs:N0} ms");
-                return Answer.Failure(408, "Request timeout",
-                    $"Deployment {deployment.Name} did not answer within its request timeout of {deployment.RequestTimeoutMs:N0} ms.", Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
-            }
-            catch (HttpRequestException e) when (attempt == 0 && IsRefused(e) && deployment.PickInstance(instance.Id) is { } other)
-            {
-                // The instance is gone or restarting; the same request to its sibling is safe (nothing was processed).
-                _health.Failed(instance.Id, "refuses connections");
-                instance = other;
-            }
-            catch (HttpRequestException e) when (IsRefused(e))
-            {
-                // Nothing was processed, and no sibling is ready: the deployment cannot answer now; a retry later may.
-                _health.Failed(instance.Id, "refuses connections");
-                return Answer.Failure(503, "Deployment not ready", $"Instance {instance.Index} of deployment {deployment.Name} refused the connection (it is restarting) and no other instance is ready.");
-            }
-            catch (HttpRequestException e)
-            {
-                _health.Failed(instance.Id, $"drops connections ({e.Message})");
-                return Answer.Failure(502, "Bad gateway", $"Instance {instance.Index} of deployment {deployment.Name} dropped the connection: {e.Message}", Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
-            }
-        }
-    }
-
-    private Answer Judge(DeploymentRoute deployment, InstanceRoute instance, int status, byte[]? bytes, int rows, double modelMs)
-    {
-        if (bytes is null)
-        {
-            _health.Failed(instance.Id, "answers with more than the response limit");
-            return Answer.Failure(502, "Bad gateway", $"Deployment {deployment.Name} answered with more than {_options.Value.Deployments.MaxResponseMegabytes} MB.", modelMs);
-        }
-
-        if (status is < 200 or > 299)
-        {
-            // The model refused this input; the instance itself is fine.
-            _health.Succeeded(instance.Id);
-            return Answer.Failure(424, "The model failed", $"Deployment {deployment.Name}'s model answered {status}: {ModelError(bytes)}", modelMs, status);
-        }
-
-        JsonDocument? document = null;
-        try
-        {
-            document = JsonDocument.Parse(bytes);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("predictions", out var predictions) || predictions.ValueKind != JsonValueKind.Array)
-            {
-                throw new JsonException("it has no list of predictions");
-            }
-
-            if (predictions.GetArrayLength() != rows)
-            {
-                throw new JsonException($"it has {predictions.GetArrayLength()} predictions for {rows} rows");
-            }
-
-            _health.Succeeded(instance.Id);
-            return new Answer(200, bytes, document, modelMs, null, null, null);
-        }
-        catch (JsonException e)
-        {
-            document?.Dispose();
-            _health.Failed(instance.Id, $"answers garbage ({Shorten(e.Message, 120)})");
-            return Answer.Failure(502, "Bad gateway", $"Deployment {deployment.Name} answered something that is not a predictions document: {Shorten(e.Message, 200)}", modelMs);
-        }
-    }
-
-    private static string ModelError(byte[] bytes)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(bytes);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error))
-            {
-                return Shorten(error.ToString(), 500);
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return Shorten(Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 500)), 500);
-    }
-
-    private static bool IsRefused(HttpRequestException e) =>
-        e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || e.HttpRequestError == HttpRequestError.ConnectionError;
-
-    /// <summary>The whole request body, or null when it is longer than <paramref name="limit"/>.</summary>
-    private static Task<byte[]?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken) =>
-        ReadAtMostAsync(request.Body, request.ContentLength, limit, cancellationToken);
-
-    private static async Task<byte[]?> ReadBoundedAsync(HttpContent content, long limit, CancellationToken cancellationToken)
-    {
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        return await ReadAtMostAsync(stream, content.Headers.ContentLength, limit, cancellationToken);
-    }
-
-    /// <summary>
-    /// Everything <paramref name="stream"/> holds, or null as soon as it passes <paramref name="limit"/> (also when its
-    /// announced length already does, and when it announced none).
-    /// </summary>
-    private static async Task<byte[]?> ReadAtMostAsync(Stream stream, long? length, long limit, CancellationToken cancellationToken)
-    {
-        if (length is { } announced)
-        {
-            if (announced > limit)
-            {
-                return null;
-            }
-
-            var exact = new byte[announced];
-            await stream.ReadExactlyAsync(exact, cancellationToken);
-            return exact;
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    return null;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-
-        return buffer.ToArray();
     }
 
     private static IDictionary<string, string[]> Field(string field, string message) => new Dictionary<string, string[]> { [field] = [message] };
@@ -499,16 +308,5 @@ public sealed class ScoringGateway : IDisposable
 
         response.ContentLength = buffer.Length;
         await response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
-    }
-
-    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..max] + "…";
-
-    public void Dispose() => _http.Dispose();
-
-    /// <summary>What became of a forwarded request.</summary>
-    internal sealed record Answer(int Status, byte[]? Body, JsonDocument? Predictions, double? ModelMs, string? Title, string? Detail, int? ModelStatus)
-    {
-        public static Answer Failure(int status, string title, string detail, double? modelMs = null, int? modelStatus = null) =>
-            new(status, null, null, modelMs, title, detail, modelStatus);
     }
 }

@@ -83,7 +83,7 @@ public sealed class ServingMetrics
         private readonly ServingMetrics _metrics;
         private readonly string _endpoint;
         private readonly string _deployment;
-        private readonly Dictionary<int, Counter.Child> _byStatus = [];
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<int, Counter.Child> _byStatus = new();
 
         internal DeploymentSeries(ServingMetrics metrics, string endpoint, string deployment)
         {
@@ -102,19 +102,8 @@ public sealed class ServingMetrics
 
         public Gauge.Child InFlight { get; }
 
-        public void Answered(int status)
-        {
-            Counter.Child? counter;
-            lock (_byStatus)
-            {
-                if (!_byStatus.TryGetValue(status, out counter))
-                {
-                    _byStatus[status] = counter = _metrics._requests.WithLabels(_endpoint, _deployment, status.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                }
-            }
-
-            counter.Inc();
-        }
+        public void Answered(int status) =>
+            _byStatus.GetOrAdd(status, s => _metrics._requests.WithLabels(_endpoint, _deployment, s.ToString(System.Globalization.CultureInfo.InvariantCulture))).Inc();
 
         public void Mirrored(string outcome) => _metrics._mirrored.WithLabels(_endpoint, _deployment, outcome).Inc();
     }

@@ -9,7 +9,11 @@ using Portal.Infrastructure.Persistence;
 namespace Portal.Infrastructure.Serving;
 
 /// <summary>An instance the gateway may send requests to.</summary>
-public sealed record InstanceRoute(Guid Id, int Index, Uri Address, bool Ready);
+public sealed record InstanceRoute(Guid Id, int Index, Uri Address, bool Ready)
+{
+    /// <summary>Where scoring requests go, built once rather than per request.</summary>
+    public Uri ScoreUri { get; } = new(Address, "score");
+}
 
 /// <summary>
 /// Everything the gateway needs about one deployment, read once per change instead of once per request:
@@ -236,6 +240,7 @@ public sealed class ServingTable(IDbContextFactory<PortalDbContext> dbFactory, S
                         Metrics = _series.GetOrAdd((endpoint.Name, d.Name), key => metrics.For(key.Endpoint, key.Deployment)),
                     };
                     route.SetInstances(InstancesOf(endpoint.Name, d.Name));
+                    route.Stats.Window.Configure(route.Signature);
                     return route;
                 }).ToList();
                 routes[endpoint.Name] = new EndpointRoute

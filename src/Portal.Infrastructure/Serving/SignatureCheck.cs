@@ -33,29 +33,26 @@ public static class SignatureCheck
 
             foreach (var column in signature)
             {
-                var field = $"inputs[{index}].{column.Name}";
+                // Most rows fit: the field's name is only spelled out for one that does not.
+                string? problem = null;
                 if (!row.TryGetProperty(column.Name, out var value))
                 {
-                    refusedFeature?.Invoke(column.Name);
-                    Add(ref errors, ref reported, field, $"{field}: missing; the model reads {column.Name} ({Article(column.Type)}).");
-                    continue;
+                    problem = $"missing; the model reads {column.Name} ({Article(column.Type)}).";
+                }
+                else if (value.ValueKind == JsonValueKind.Null)
+                {
+                    problem = column.Nullable ? null : $"null; the model's training data always had {column.Name}, so it may not be missing.";
+                }
+                else if (!Fits(value, column.Type))
+                {
+                    problem = $"{Describe(value)} is not {Article(column.Type)}.";
                 }
 
-                if (value.ValueKind == JsonValueKind.Null)
-                {
-                    if (!column.Nullable)
-                    {
-                        refusedFeature?.Invoke(column.Name);
-                        Add(ref errors, ref reported, field, $"{field}: null; the model's training data always had {column.Name}, so it may not be missing.");
-                    }
-
-                    continue;
-                }
-
-                if (!Fits(value, column.Type))
+                if (problem is not null)
                 {
                     refusedFeature?.Invoke(column.Name);
-                    Add(ref errors, ref reported, field, $"{field}: {Describe(value)} is not {Article(column.Type)}.");
+                    var field = $"inputs[{index}].{column.Name}";
+                    Add(ref errors, ref reported, field, $"{field}: {problem}");
                 }
             }
         }

@@ -1,12 +1,12 @@
 using System.Security.Claims;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Domain.Lineage;
 using Portal.Features.Navigation;
 using Portal.Infrastructure.Configuration;
+using Portal.Infrastructure.Http;
 using Portal.Infrastructure.Lineage;
 using Portal.Security;
 
@@ -77,7 +77,7 @@ internal static class LineageApi
         ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var limits = options.Value.Lineage;
-        if (await ReadLimitedAsync(request, limits.MaxEventBytes, cancellationToken) is not { } body)
+        if (await BoundedBody.ReadAsync(request, limits.MaxEventBytes, cancellationToken) is not { } body)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Event too large",
                 detail: $"An OpenLineage event is at most {limits.MaxEventKilobytes:N0} KB (Portal:Lineage:MaxEventKilobytes); split it into several. Nothing was recorded.");
@@ -116,41 +116,6 @@ internal static class LineageApi
             recorded,
             edges = edges.Select(e => new { from = e.From.ToString(), to = e.To.ToString(), relation = Features.Lineage.LineageWords.Relation(e.Relation) }),
         });
-    }
-
-    /// <summary>The body, or null when it is longer than <paramref name="limit"/> bytes (read no further than that).</summary>
-    private static async Task<byte[]?> ReadLimitedAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > limit)
-        {
-            return null;
-        }
-
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = limit + 1;
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        try
-        {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-            {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > limit)
-                {
-                    return null;
-                }
-            }
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return null;
-        }
-
-        return buffer.ToArray();
     }
 
     private static async Task<Ok<IReadOnlyList<OpenLineageEvent>>> FeedAsync(LineageGraph graph, CancellationToken cancellationToken, DateTime? since = null, int take = 1000)
