@@ -10,27 +10,29 @@ namespace Portal.Infrastructure.Jobs;
 internal static class RunFolder
 {
     /// <summary>
-    /// Copies a dataset version into <c>inputs/{name}.{ext}</c> of the run folder, or a model version's artifact
-    /// into <c>inputs/{name}{ext}</c>; returns its path.
+    /// Copies a dataset version into <c>inputs/{name}.{ext}</c> of the run folder, a model version's file into
+    /// <c>inputs/{name}{ext}</c> or its MLflow folder into <c>inputs/{name}/</c>; returns its path.
     /// </summary>
     public static async Task<string> MaterialiseAsync(IServiceProvider services, string folder, string name, string reference, CancellationToken cancellationToken)
     {
         var parts = reference.Split(':');
         var number = int.Parse(parts[2], CultureInfo.InvariantCulture);
-        if (parts[0] == "model" && await MaterialiseFolderAsync(services, folder, name, parts[1], number, cancellationToken) is { } modelFolder)
+        var inputs = Path.Combine(folder, "inputs");
+        if (parts[0] == "model")
         {
-            return modelFolder;
+            // The registered bytes, each checked against its hash: a job evaluates what reviewers will approve.
+            var version = await services.GetRequiredService<Models.ModelRegistry>().FindVersionAsync(parts[1], number, cancellationToken)
+                ?? throw new NotFoundException($"input {name}: model version {reference} no longer exists.");
+            return version.Format == Portal.Domain.Models.ModelFormat.MlflowModel
+                ? await Models.ModelFiles.WriteAsync(services, version, Path.Combine(inputs, name), fileName: null, cancellationToken)
+                : await Models.ModelFiles.WriteAsync(services, version, inputs, $"{name}{Path.GetExtension(version.ArtifactPath)}", cancellationToken);
         }
 
-        var (content, fileName) = parts[0] == "model"
-            ? await services.GetRequiredService<Models.ModelRegistry>().OpenArtifactAsync(parts[1], number, cancellationToken) is { } model
-                ? (model.Content, model.Version.ArtifactPath)
-                : throw new NotFoundException($"input {name}: model version {reference} no longer exists.")
-            : await services.GetRequiredService<DatasetCatalog>().OpenContentAsync(parts[1], number, cancellationToken) is { } dataset
-                ? (dataset.Content, dataset.Version.FileName)
-                : throw new NotFoundException($"input {name}: dataset version {reference} no longer exists.");
-        Directory.CreateDirectory(Path.Combine(folder, "inputs"));
-        var path = Path.Combine(folder, "inputs", $"{name}{Path.GetExtension(fileName)}");
+        var (content, fileName) = await services.GetRequiredService<DatasetCatalog>().OpenContentAsync(parts[1], number, cancellationToken) is { } dataset
+            ? (dataset.Content, dataset.Version.FileName)
+            : throw new NotFoundException($"input {name}: dataset version {reference} no longer exists.");
+        Directory.CreateDirectory(inputs);
+        var path = Path.Combine(inputs, $"{name}{Path.GetExtension(fileName)}");
         await using (content)
         await using (var target = File.Create(path))
         {
@@ -38,35 +40,6 @@ internal static class RunFolder
         }
 
         return path;
-    }
-
-    /// <summary>An MLflow model version becomes the folder <c>inputs/{name}/</c> with its bound files; null for a single-file model.</summary>
-    private static async Task<string?> MaterialiseFolderAsync(IServiceProvider services, string folder, string name, string model, int number, CancellationToken cancellationToken)
-    {
-        var registry = services.GetRequiredService<Models.ModelRegistry>();
-        if (await registry.FindVersionAsync(model, number, cancellationToken) is not { Format: Portal.Domain.Models.ModelFormat.MlflowModel } version)
-        {
-            return null;
-        }
-
-        var store = services.GetRequiredService<Portal.Domain.Ports.IArtifactStore>();
-        var target = Path.Combine(folder, "inputs", name);
-        foreach (var file in await registry.BoundFilesAsync(version, cancellationToken))
-        {
-            if (RunArtifacts.PathProblem(file.Path) is not null)
-            {
-                continue;
-            }
-
-            var path = Path.Combine(target, file.Path);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await using var content = await store.OpenReadAsync(file.Hash, cancellationToken)
-                ?? throw new NotFoundException($"input {name}: file {file.Path} of model version {model}:{number} is missing from the artifact store.");
-            await using var output = File.Create(path);
-            await content.CopyToAsync(output, cancellationToken);
-        }
-
-        return target;
     }
 
     /// <summary>

@@ -46,7 +46,11 @@ public static class MlflowFolders
         await using var content = await store.OpenReadAsync(hash, cancellationToken)
             ?? throw new NotFoundException($"The model folder manifest {hash[..12]}… is missing from the artifact store.");
         using var reader = new StreamReader(content, Encoding.UTF8);
-        return await reader.ReadToEndAsync(cancellationToken);
+        var manifest = await reader.ReadToEndAsync(cancellationToken);
+        // The list pins every file's hash, so a list that was altered in the store would pin other bytes.
+        return string.Equals(Digest(manifest), hash, StringComparison.OrdinalIgnoreCase)
+            ? manifest
+            : throw new ModelFilesException($"The model folder's file list does not hash to the bound {hash[..12]}…; the artifact store was altered.");
     }
 
     /// <summary>

@@ -175,17 +175,6 @@ public sealed class ModelRegistry(IDbContextFactory<PortalDbContext> dbFactory, 
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    /// <summary>The model file of a version, as the artifact store holds it under the digest the version bound.</summary>
-    public async Task<(ModelVersion Version, Stream Content)?> OpenArtifactAsync(string name, int number, CancellationToken cancellationToken)
-    {
-        if (await FindVersionAsync(name, number, cancellationToken) is not { } version)
-        {
-            return null;
-        }
-
-        return await store.OpenReadAsync(version.ArtifactHash, cancellationToken) is { } content ? (version, content) : null;
-    }
-
     /// <summary>
     /// The current SHA-256 of the run file (or the manifest of the run folder) a version was made from; it
     /// differs from the bound one if a file was replaced, added or removed.

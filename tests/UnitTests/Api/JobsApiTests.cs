@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.UnitTests.Builders;
 
 namespace Portal.UnitTests.Api;
@@ -83,6 +84,27 @@ public class JobsApiTests(JobsPortal portal) : IClassFixture<JobsPortal>
         var run = await (await _scientist.GetAsync($"/api/v1/runs/{submitted.GetProperty("runId").GetString()}")).JsonAsync();
         Assert.Equal("Failed", run.GetProperty("status").GetString());
         Assert.Equal("exit code 3", run.GetProperty("tags").GetProperty("mlflow.portal.failure").GetString());
+    }
+
+    [Fact]
+    public async Task AModelInput_IsTheRegisteredFolder_AndBytesAlteredInTheStore_FailTheJobBeforeItRuns()
+    {
+        var model = $"in-{Guid.NewGuid():N}"[..12];
+        var loader = $"# the registered loader {model}\n";
+        var version = await ServedModels.ApprovedPyFuncAsync(portal.Services, model, loader);
+        var input = new { champion = $"model:{model}:{version.Version}" };
+
+        var intact = await WaitForAsync((await SubmitAsync(new { experiment = "jobs-test", command = "cat \"$INPUT_CHAMPION/code/testmodel.py\"", inputs = input }))
+            .GetProperty("jobId").GetString()!, "Completed");
+        Assert.Contains(loader.Trim(), await _scientist.GetStringAsync($"/api/v1/jobs/{intact.GetProperty("jobId").GetString()}/logs"), StringComparison.Ordinal);
+
+        var registry = portal.Services.GetRequiredService<Portal.Infrastructure.Models.ModelRegistry>();
+        var hash = (await registry.BoundFilesAsync(version, CancellationToken.None)).Single(f => f.Path == "code/testmodel.py").Hash;
+        await File.AppendAllTextAsync(Path.Combine(portal.DataDirectory, "artifacts", "sha256", hash[..2], hash), "print('not what was approved')\n");
+        var altered = await WaitForAsync((await SubmitAsync(new { experiment = "jobs-test", command = "cat \"$INPUT_CHAMPION/code/testmodel.py\"", inputs = input }))
+            .GetProperty("jobId").GetString()!, "Failed");
+
+        Assert.Contains("the artifact store was altered", altered.GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

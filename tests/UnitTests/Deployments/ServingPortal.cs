@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Domain.Datasets;
 using Portal.UnitTests.Api;
 using Portal.UnitTests.Builders;
@@ -29,6 +30,18 @@ public sealed class ServingPortal : PortalFactory
 
     /// <summary>Probe settings that make a test instance ready within a second or two.</summary>
     public static object QuickProbe => new { initialDelaySeconds = 0, periodSeconds = 1, timeoutSeconds = 5, failureThreshold = 10 };
+
+    /// <summary>
+    /// Where the artifact store keeps one file of a version's MLflow folder (<paramref name="path"/> inside it), or the
+    /// folder's file list itself (<c>manifest</c>).
+    /// </summary>
+    public async Task<string> StoredFileAsync((string Model, int Version) version, string path)
+    {
+        var registry = Services.GetRequiredService<Portal.Infrastructure.Models.ModelRegistry>();
+        var found = (await registry.FindVersionAsync(version.Model, version.Version, CancellationToken.None))!;
+        var hash = path == "manifest" ? found.ArtifactHash : (await registry.BoundFilesAsync(found, CancellationToken.None)).Single(f => f.Path == path).Hash;
+        return Path.Combine(DataDirectory, "artifacts", "sha256", hash[..2], hash);
+    }
 
     /// <summary>A new approved pyfunc version of a fresh model, running <paramref name="loader"/>.</summary>
     public async Task<(string Model, int Version)> ApprovedAsync(string loader, IReadOnlyList<ColumnSchema>? signature = null, string? trainingDataset = null)

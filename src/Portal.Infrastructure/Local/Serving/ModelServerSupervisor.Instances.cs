@@ -3,10 +3,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Domain.Common;
 using Portal.Domain.Deployments;
 using Portal.Infrastructure.Jobs;
 using Portal.Infrastructure.Local.Isolation;
+using Portal.Infrastructure.Models;
 using Portal.Infrastructure.Serving;
 
 namespace Portal.Infrastructure.Local.Serving;
@@ -211,7 +213,7 @@ public sealed partial class ModelServerSupervisor
         try
         {
             folder = isolation.PrepareWorkFolder(Path.GetFileName(folder));
-            var modelPath = await ModelFiles.MaterialiseAsync(services, spec, folder, cancellationToken);
+            var modelPath = await ModelFilesOfAsync(spec, folder, cancellationToken);
             await WriteServerAsync(folder, cancellationToken);
             await File.WriteAllTextAsync(Path.Combine(folder, ".portal-alive"), "", cancellationToken);
             var port = FreePort();
@@ -459,6 +461,19 @@ public sealed partial class ModelServerSupervisor
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.ModelServerInstances.Where(i => i.Id == id).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>The approved model under <c>model/</c> of the instance's folder; the path the server loads (file or MLflow folder).</summary>
+    private async Task<string> ModelFilesOfAsync(Deployment deployment, string folder, CancellationToken cancellationToken)
+    {
+        var version = await services.GetRequiredService<ModelRegistry>().FindVersionAsync(deployment.ModelName, deployment.ModelVersion, cancellationToken)
+            ?? throw new ModelFilesException($"{deployment.ModelName} version {deployment.ModelVersion} no longer exists in the registry.");
+        if (!string.Equals(version.ArtifactHash, deployment.ArtifactHash, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelFilesException($"{version.Label} is bound to {version.ArtifactHash[..12]}…, not to the {deployment.ArtifactHash[..12]}… that was deployed.");
+        }
+
+        return await ModelFiles.WriteAsync(services, version, Path.Combine(folder, "model"), fileName: null, cancellationToken);
     }
 
     private static async Task WriteServerAsync(string folder, CancellationToken cancellationToken)
