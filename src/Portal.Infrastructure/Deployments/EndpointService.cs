@@ -224,7 +224,7 @@ public sealed class EndpointService(
             var had = endpoint!.History.LastOrDefault();
             var rollout = endpoint.ActiveRollout;
             endpoint.Rollback(actor, time);
-            AuditChanges(db, endpoint, had, actor);
+            AuditTraffic(db, endpoint, had, actor, time);
             if (rollout is not null)
             {
                 db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.RolloutProgressed, endpoint.Ref, time, before: $"rollout of {rollout.Plan.Canary} in progress", after: "canceled by a manual rollback"));
@@ -243,7 +243,7 @@ public sealed class EndpointService(
             var had = endpoint!.History.LastOrDefault();
             var rollout = endpoint.StartRollout(plan, actor, time);
             db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.RolloutStarted, endpoint.Ref, time, before: rollout.Baseline.Describe(), after: plan.Describe()));
-            AuditChanges(db, endpoint, had, actor);
+            AuditTraffic(db, endpoint, had, actor, time);
             return Task.FromResult(endpoint);
         }, cancellationToken);
     }
@@ -256,7 +256,7 @@ public sealed class EndpointService(
             var had = endpoint!.History.LastOrDefault();
             endpoint.StopRollout(actor, time);
             db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.RolloutProgressed, endpoint.Ref, time, after: endpoint.PastRollouts[^1].Reason));
-            AuditChanges(db, endpoint, had, actor);
+            AuditTraffic(db, endpoint, had, actor, time);
             return Task.FromResult(endpoint);
         }, cancellationToken);
     }
@@ -332,7 +332,7 @@ public sealed class EndpointService(
         var had = endpoint.History.LastOrDefault();
         var rollout = endpoint.ActiveRollout;
         endpoint.SetTraffic(assignment, actor, time, reason);
-        AuditChanges(db, endpoint, had, actor);
+        AuditTraffic(db, endpoint, had, actor, time);
         if (rollout is not null && endpoint.ActiveRollout is null)
         {
             db.AuditEntries.Add(AuditEntry.Record(actor, AuditActions.RolloutProgressed, endpoint.Ref, time, after: endpoint.PastRollouts[^1].Reason));
@@ -340,8 +340,6 @@ public sealed class EndpointService(
     }
 
     /// <summary>An audit entry for each traffic change the endpoint recorded after <paramref name="last"/> (the newest before the change).</summary>
-    internal void AuditChanges(PortalDbContext db, Endpoint endpoint, TrafficChange? last, Actor actor) => AuditTraffic(db, endpoint, last, actor, time);
-
     internal static void AuditTraffic(PortalDbContext db, Endpoint endpoint, TrafficChange? last, Actor actor, TimeProvider time)
     {
         var history = endpoint.History;
@@ -377,8 +375,7 @@ public sealed class EndpointService(
             {
                 throw new DomainException(Conflict(name));
             }
-            catch (DbUpdateException e) when (endpoint is null && e.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true
-                                              || e.InnerException?.Message.Contains("duplicate key", StringComparison.OrdinalIgnoreCase) == true)
+            catch (DbUpdateException e) when (endpoint is null && DatabaseErrors.IsUniqueViolation(e))
             {
                 throw new DomainException(Conflict(name));
             }

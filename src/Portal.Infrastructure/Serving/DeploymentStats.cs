@@ -161,13 +161,19 @@ public sealed class DeploymentStats
         lock (_gate)
         {
             var last = Period(now);
-            for (var period = Math.Max(Period(from), last - BucketCount + 1); period <= last; period++)
+            AddPeriods(sum, Math.Max(Period(from), last - BucketCount + 1), last + 1);
+        }
+    }
+
+    /// <summary>Adds the buckets of periods <paramref name="start"/> (inclusive) to <paramref name="end"/> (exclusive) that still hold them; under the gate.</summary>
+    private void AddPeriods(Bucket sum, long start, long end)
+    {
+        for (var period = start; period < end; period++)
+        {
+            var bucket = _buckets[Index(period)];
+            if (bucket.Period == period)
             {
-                var bucket = _buckets[Index(period)];
-                if (bucket.Period == period)
-                {
-                    sum.Add(bucket);
-                }
+                sum.Add(bucket);
             }
         }
     }
@@ -185,14 +191,7 @@ public sealed class DeploymentStats
             for (var start = first; start <= last; start += perStep)
             {
                 var sum = new Bucket();
-                for (var period = start; period < start + perStep && period <= last; period++)
-                {
-                    var bucket = _buckets[Index(period)];
-                    if (bucket.Period == period)
-                    {
-                        sum.Add(bucket);
-                    }
-                }
+                AddPeriods(sum, start, Math.Min(start + perStep, last + 1));
 
                 var span = Math.Min(perStep, last - start + 1) * BucketSeconds;
                 points.Add((DateTime.UnixEpoch.AddSeconds(start * BucketSeconds), StatsSummary.Of(sum, span)));
@@ -216,14 +215,7 @@ public sealed class DeploymentStats
             for (var start = first; start + perMinute <= currentMinuteStart; start += perMinute)
             {
                 var sum = new Bucket();
-                for (var period = start; period < start + perMinute; period++)
-                {
-                    var bucket = _buckets[Index(period)];
-                    if (bucket.Period == period)
-                    {
-                        sum.Add(bucket);
-                    }
-                }
+                AddPeriods(sum, start, start + perMinute);
 
                 var minute = DateTime.UnixEpoch.AddSeconds(start * BucketSeconds);
                 if (minute > after && sum.Requests + sum.Mirrored + sum.Restarts > 0)

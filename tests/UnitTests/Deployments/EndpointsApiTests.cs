@@ -139,6 +139,21 @@ public class EndpointsApiTests(ServingPortal portal) : IClassFixture<ServingPort
     }
 
     [Fact]
+    public async Task CreatingTheSameEndpointAtTheSameMoment_MakesOne_TheOthersUpdateItOrAre409()
+    {
+        var name = Name();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            portal.Ops.PutAsJsonAsync($"/api/v1/endpoints/{name}", new { description = $"attempt {i}", deployments = Array.Empty<object>() })));
+
+        Assert.All(answers, a => Assert.Contains(a.StatusCode, new[] { HttpStatusCode.Accepted, HttpStatusCode.Conflict }));
+        var bodies = await Task.WhenAll(answers.Where(a => a.StatusCode == HttpStatusCode.Accepted).Select(a => a.Content.ReadAsStringAsync()));
+        Assert.Single(bodies, b => b.Contains("\"keys\":{", StringComparison.Ordinal));
+        var audit = await (await portal.ClientFor("admin@demo.local").GetAsync($"/api/v1/audit?entity=endpoint:{name}")).JsonAsync();
+        Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "endpoint.created");
+    }
+
+    [Fact]
     public async Task OnlyOpsAndAdministrators_Change_EveryoneInTheAreaReads()
     {
         var endpoint = await TwoDeploymentsAsync();

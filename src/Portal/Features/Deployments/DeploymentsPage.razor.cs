@@ -87,11 +87,7 @@ public sealed partial class DeploymentsPage
         descending ? rows.OrderByDescending(key) : rows.OrderBy(key);
 
     internal static IReadOnlyList<(string Name, int Percent)> Shares(Endpoint endpoint) =>
-        [.. Ordered(endpoint).Select(d => (d.Name, endpoint.Assignment.PercentOf(d.Name)))];
-
-    /// <summary>Deployments in the order they were added: the same order, and colours, on every bar, table and chart.</summary>
-    internal static IReadOnlyList<Deployment> Ordered(Endpoint endpoint) =>
-        [.. endpoint.Deployments.OrderBy(d => d.CreatedAt).ThenBy(d => d.Name, StringComparer.Ordinal)];
+        [.. endpoint.Deployments.Select(d => (d.Name, endpoint.Assignment.PercentOf(d.Name)))];
 
     internal static (string Name, int Percent)? Mirror(Endpoint endpoint) =>
         endpoint.Assignment.MirrorDeployment is { } mirror ? (mirror, endpoint.Assignment.MirrorPercent) : null;

@@ -97,7 +97,7 @@ public sealed partial class EndpointPage
         _rules = await Alerts.RulesAsync(Name, cancel);
         var now = Time.GetUtcNow().UtcDateTime;
         var step = TimeSpan.FromSeconds(_minutes <= 5 ? 5 : _minutes <= 15 ? 10 : 30);
-        var deployments = DeploymentsPage.Ordered(endpoint).Select((d, i) => (Deployment: d, Index: i, Stats: Monitor.Find(Name, d.Name))).ToList();
+        var deployments = endpoint.Deployments.Select((d, i) => (Deployment: d, Index: i, Stats: Monitor.Find(Name, d.Name))).ToList();
         _series = [.. deployments.Select(d => new DeploymentSeries(d.Deployment.Name, d.Index, endpoint.Assignment.PercentOf(d.Deployment.Name),
             d.Stats?.Series(now.AddMinutes(-_minutes), now, step) ?? []))];
         _figures = deployments.Where(d => d.Stats is not null).ToDictionary(d => d.Deployment.Name, d => d.Stats!.Summarise(now - EndpointRow.Window, now));
@@ -107,7 +107,7 @@ public sealed partial class EndpointPage
         _served = served == 0 ? [] : [.. _figures.Select(f => (f.Key, (int)Math.Round(100.0 * f.Value.Requests / served)))];
         _sampleTraffic = _figures.Sum(f => f.Value.SampleTraffic);
         _instances = [];
-        foreach (var d in DeploymentsPage.Ordered(endpoint))
+        foreach (var d in endpoint.Deployments)
         {
             _instances[d.Name] = await Backend.InstancesAsync(Name, d.Name, cancel);
         }
