@@ -43,6 +43,7 @@ public static class DependencyInjection
         Validate(portal.Demo, "Portal:Demo");
         Validate(portal.Lineage, "Portal:Lineage");
         Validate(portal.Isolation, "Portal:Isolation");
+        Validate(portal.Local, "Portal:Local");
         Validate(portal.Deployments, "Portal:Deployments");
         Validate(portal.Deployments.SampleTraffic, "Portal:Deployments:SampleTraffic");
         var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);

@@ -174,11 +174,29 @@ public sealed class DemoOptions
     public bool RunSamples { get; set; } = true;
 }
 
-public sealed class LocalBackendOptions
+public sealed class LocalBackendOptions : IValidatableObject
 {
     /// <summary>Interpreter for Python jobs. Debian's has scikit-learn and pandas; pyenv shims may not.</summary>
     [Required]
     public string Python { get; set; } = "/usr/bin/python3";
+
+    /// <summary>
+    /// Folders put on the module path (<c>PYTHONPATH</c>) of jobs and model servers, for packages the interpreter
+    /// lacks: an unpacked MLflow, say, which models saved with <c>mlflow.pyfunc.save_model(python_model=…)</c> load
+    /// through. A job that sets its own <c>PYTHONPATH</c> keeps it.
+    /// </summary>
+    public List<string> PythonPath { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var folder in PythonPath)
+        {
+            if (string.IsNullOrWhiteSpace(folder) || !Path.IsPathFullyQualified(folder) || folder.Contains(':', StringComparison.Ordinal))
+            {
+                yield return new ValidationResult($"'{folder}' is not an absolute folder without ':' (each entry is one folder).", [nameof(PythonPath)]);
+            }
+        }
+    }
 }
 
 /// <summary>The <c>Auth:Lockout</c> section: how many wrong passwords lock an account, and for how long.</summary>

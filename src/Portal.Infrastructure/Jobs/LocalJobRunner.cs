@@ -282,7 +282,7 @@ public sealed partial class LocalJobRunner(
             }
 
             // Nothing of the portal's own environment: only what every job gets, what it was given and its own variables.
-            var environment = ProcessIsolation.BaseEnvironment(folder);
+            var environment = isolation.BaseEnvironment(folder);
             foreach (var (name, value) in job.Environment)
             {
                 environment[name] = value;

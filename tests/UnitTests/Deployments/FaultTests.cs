@@ -96,4 +96,18 @@ public class FaultTests(ServingPortal portal) : IClassFixture<ServingPortal>
         Assert.Empty(deployment.GetProperty("instances").EnumerateArray());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await portal.ScoreAsync(name, new { inputs = new[] { new { x = 1 } } })).StatusCode);
     }
+
+    [Fact]
+    public async Task AModelThatNeedsMlflow_WhereThePythonHasNone_FailsToLoad_SayingHowToProvideIt()
+    {
+        var version = await MlflowPyFuncTests.ApprovedPythonModelAsync(portal);
+        var name = $"nomlf-{Guid.NewGuid():N}"[..12];
+
+        await portal.PutAsync(name, ServingPortal.Deployment("blue", version, 100));
+
+        var unhealthy = await portal.WaitForStateAsync(name, "blue", "Unhealthy", seconds: 90);
+        var reason = unhealthy.GetProperty("stateReason").GetString()!;
+        Assert.Contains("needs the mlflow package", reason, StringComparison.Ordinal);
+        Assert.Contains("Portal:Local:PythonPath", reason, StringComparison.Ordinal);
+    }
 }

@@ -12,7 +12,7 @@ namespace Portal.UnitTests.Deployments;
 /// A portal for serving tests: demo users and datasets but no sample training jobs, model servers stopped
 /// with the portal, quick probes. Its helpers deploy approved test models and wait for their health.
 /// </summary>
-public sealed class ServingPortal : PortalFactory
+public class ServingPortal : PortalFactory
 {
     public ServingPortal()
     {

@@ -148,6 +148,20 @@ public class JobIsolationTests
         Assert.Contains("must be outside the data folder", refused.Message);
     }
 
+    [Theory]
+    [InlineData("site-packages")]
+    [InlineData("/opt/a:/opt/b")]
+    public void APythonPathEntryThatIsNotOneAbsoluteFolder_IsRefusedAtStartUp(string entry)
+    {
+        using var data = new TempFolder();
+
+        var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            new InfrastructureBuilder(data.Path).With("Portal:Local:PythonPath:0", entry).Build());
+
+        Assert.Contains("Portal:Local:PythonPath", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(entry, refused.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A shell step that prints refused:NAME when the command fails and allowed:NAME when it works.</summary>
     private static string Try(string name, string command) => $"if ({command}) >/dev/null 2>&1; then echo allowed:{name}; else echo refused:{name}; fi";
 

@@ -34,13 +34,25 @@ public sealed partial class ProcessIsolation
         return start;
     }
 
-    /// <summary>The environment every job has before its own variables: PATH, HOME (its folder) and LANG.</summary>
-    public static Dictionary<string, string> BaseEnvironment(string workFolder) => new(StringComparer.Ordinal)
+    /// <summary>
+    /// The environment every job and model server has before its own variables: PATH, HOME (its folder), LANG,
+    /// and PYTHONPATH when <c>Portal:Local:PythonPath</c> names folders.
+    /// </summary>
+    public Dictionary<string, string> BaseEnvironment(string workFolder)
     {
-        ["PATH"] = JobPath,
-        ["HOME"] = workFolder,
-        ["LANG"] = "C.UTF-8",
-    };
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PATH"] = JobPath,
+            ["HOME"] = workFolder,
+            ["LANG"] = "C.UTF-8",
+        };
+        if (_pythonPath.Count > 0)
+        {
+            environment["PYTHONPATH"] = string.Join(':', _pythonPath);
+        }
+
+        return environment;
+    }
 
     private IEnumerable<string> Launch(SandboxedCommand command)
     {

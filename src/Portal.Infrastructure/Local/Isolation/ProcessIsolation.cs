@@ -36,6 +36,7 @@ public sealed partial class ProcessIsolation
     private readonly DataDirectory _data;
     private readonly IsolationOptions _options;
     private readonly string _python;
+    private readonly IReadOnlyList<string> _pythonPath;
     private readonly string _contentRoot;
     private readonly ILogger<ProcessIsolation> _logger;
     private (uint UserId, uint GroupId)? _jobAccount;
@@ -48,6 +49,7 @@ public sealed partial class ProcessIsolation
         _data = data;
         _options = options.Value.Isolation;
         _python = options.Value.Local.Python;
+        _pythonPath = options.Value.Local.PythonPath;
         _contentRoot = environment.ContentRootPath;
         _logger = logger;
         WorkRoot = ResolveWorkRoot(_options.WorkRoot, data, environment.ContentRootPath);
@@ -102,6 +104,11 @@ public sealed partial class ProcessIsolation
         var problems = new List<string>();
         _setpriv = Find("setpriv");
         _jobAccount = PrepareAccount(problems);
+        foreach (var folder in _pythonPath.Where(f => Directory.Exists(f) && HiddenFolders().Any(h => IsWithin(RealPath(f), h))))
+        {
+            problems.Add($"Portal:Local:PythonPath names {folder}, which lies in a folder hidden from jobs and model servers; they cannot import from it");
+        }
+
         var workRootProblem = PrepareWorkRoot();
         if (workRootProblem is not null)
         {

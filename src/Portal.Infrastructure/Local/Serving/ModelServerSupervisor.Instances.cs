@@ -218,7 +218,7 @@ public sealed partial class ModelServerSupervisor
             await File.WriteAllTextAsync(Path.Combine(folder, ".portal-alive"), "", cancellationToken);
             var port = FreePort();
             var settings = options.Value;
-            var environment = ProcessIsolation.BaseEnvironment(folder);
+            var environment = isolation.BaseEnvironment(folder);
             environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
             environment["MODEL_PATH"] = modelPath;
             environment["MAX_BODY_BYTES"] = settings.Deployments.MaxRequestBytes.ToString(CultureInfo.InvariantCulture);

@@ -154,7 +154,8 @@ def load(path):
         try:
             import mlflow.pyfunc
         except ImportError:
-            raise SystemExit(f"this MLflow model is loaded by {loader}, which needs the mlflow package; the configured Python has none")
+            raise SystemExit(f"this MLflow model is loaded by {loader}, which needs the mlflow package; the configured Python has none "
+                             "(install it there, or name the folder holding it in Portal:Local:PythonPath)")
         return PyFunc(mlflow.pyfunc.load_model(path))
     module = importlib.import_module(loader)
     data = os.path.join(path, pyfunc["data"]) if "data" in pyfunc else path

@@ -68,7 +68,7 @@ def read_pickle(path, serialization):
 
 def load_pyfunc(folder):
     """A custom python_function model, loaded as MLflow does: its code directory on sys.path, then
-    loader_module._load_pyfunc(data). Models that need the mlflow package itself cannot be scored here."""
+    loader_module._load_pyfunc(data); one MLflow itself loads goes through mlflow.pyfunc where it is installed."""
     conf = {}
     with open(os.path.join(folder, "MLmodel"), encoding="utf-8") as handle:
         inside = False
@@ -81,8 +81,16 @@ def load_pyfunc(folder):
             elif inside and not line.startswith("    "):
                 inside = False
     loader = conf.get("loader_module")
-    if not loader or loader.startswith("mlflow."):
-        sys.exit(f"{folder}: the MLflow model is loaded by {loader}, which needs the mlflow package; the evaluation job has none")
+    if not loader:
+        sys.exit(f"{folder}: MLmodel names neither an sklearn model nor a python_function loader_module")
+    if loader.startswith("mlflow."):
+        # A saved python_model (mlflow.pyfunc.model) is unpickled by MLflow itself.
+        try:
+            import mlflow.pyfunc
+        except ImportError:
+            sys.exit(f"{folder}: the MLflow model is loaded by {loader}, which needs the mlflow package; the evaluation job's Python has none "
+                     "(install it there, or name the folder holding it in Portal:Local:PythonPath)")
+        return mlflow.pyfunc.load_model(folder)
     if conf.get("code"):
         sys.path.insert(0, os.path.join(folder, conf["code"]))
     module = __import__(loader)
