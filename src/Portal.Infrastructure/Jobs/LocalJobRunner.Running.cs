@@ -8,19 +8,6 @@ namespace Portal.Infrastructure.Jobs;
 /// <summary>What the runner keeps about a job's process while it runs, and what it logs about it.</summary>
 public sealed partial class LocalJobRunner
 {
-    /// <summary>When the process started; a job that ended at once has no /proc entry left to read it from.</summary>
-    private DateTime StartTimeOf(Process process)
-    {
-        try
-        {
-            return process.StartTime.ToUniversalTime();
-        }
-        catch (InvalidOperationException)
-        {
-            return time.UtcNow();
-        }
-    }
-
     private sealed record Running(string JobId, string RunId, int Pid, Process? Process, string Folder, DateTime StartedAt, TimeSpan Timeout)
     {
         public long LogLength { get; set; }

@@ -322,7 +322,7 @@ public sealed partial class LocalJobRunner(
             var start = isolation.StartInfo(new SandboxedCommand(folder, command, environment,
                 Path.Combine(records, LogFile), Path.Combine(records, JobCommand.ExitFile)));
             var process = Process.Start(start) ?? throw new InvalidOperationException("The process did not start.");
-            job.Started(process.Id, StartTimeOf(process), time);
+            job.Started(process.Id, ProcessGroup.StartTimeOf(process, time.UtcNow()), time);
             try
             {
                 process.StandardInput.Close();

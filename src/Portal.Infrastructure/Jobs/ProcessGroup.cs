@@ -23,6 +23,19 @@ internal static partial class ProcessGroup
         }
     }
 
+    /// <summary>When the process started; one that ended at once has no /proc entry left to read it from, and gets <paramref name="fallback"/>.</summary>
+    public static DateTime StartTimeOf(System.Diagnostics.Process process, DateTime fallback)
+    {
+        try
+        {
+            return process.StartTime.ToUniversalTime();
+        }
+        catch (InvalidOperationException)
+        {
+            return fallback;
+        }
+    }
+
     /// <summary>Whether any process of the group is still there.</summary>
     public static bool GroupAlive(int leaderPid) => leaderPid > 1 && Kill(-leaderPid, 0) == 0;
 

@@ -256,7 +256,7 @@ public sealed partial class ModelServerSupervisor
                 Generation = spec.Generation,
                 Pid = process.Id,
                 Process = process,
-                ProcessStartedAt = StartTimeOf(process, now),
+                ProcessStartedAt = ProcessGroup.StartTimeOf(process, now),
                 Port = port,
                 WorkFolder = folder,
                 LogFile = logFile,
@@ -377,18 +377,6 @@ public sealed partial class ModelServerSupervisor
             {
                 return port;
             }
-        }
-    }
-
-    private static DateTime StartTimeOf(Process process, DateTime fallback)
-    {
-        try
-        {
-            return process.StartTime.ToUniversalTime();
-        }
-        catch (InvalidOperationException)
-        {
-            return fallback;
         }
     }
 }
