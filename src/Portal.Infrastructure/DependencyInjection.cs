@@ -46,6 +46,8 @@ public static class DependencyInjection
         Validate(portal.Local, "Portal:Local");
         Validate(portal.Deployments, "Portal:Deployments");
         Validate(portal.Deployments.SampleTraffic, "Portal:Deployments:SampleTraffic");
+        Validate(portal.Telemetry, "Portal:Telemetry");
+        Validate(portal.Cost, "Portal:Cost");
         var data = DataDirectory.Resolve(portal.DataDirectory, environment.ContentRootPath);
         services.AddSingleton(data);
         services.TryAddSingleton(TimeProvider.System);
@@ -91,6 +93,7 @@ public static class DependencyInjection
         services.AddHostedService(sp => sp.GetRequiredService<LocalJobRunner>());
         services.AddSingleton<IWorkspaceBackend, LocalWorkspaceBackend>();
         AddServing(services);
+        AddCompute(services, portal.Telemetry);
         services.AddSingleton<JobService>();
         services.AddSingleton<SweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
@@ -133,6 +136,37 @@ public static class DependencyInjection
         services.AddSingleton<Monitoring.AlertService>();
         services.AddSingleton<Monitoring.AlertEvaluator>();
         services.AddHostedService(sp => sp.GetRequiredService<Monitoring.AlertEvaluator>());
+    }
+
+    /// <summary>GPU telemetry (sources, ingestion, rollups), attribution, costs, budgets and idle detection.</summary>
+    private static void AddCompute(IServiceCollection services, TelemetryOptions telemetry)
+    {
+        services.AddSingleton<Compute.UsageAttribution>();
+        services.AddSingleton<Compute.TelemetryIngestor>();
+        services.AddSingleton<Compute.TelemetryRollups>();
+        services.AddSingleton<Compute.CostReports>();
+        services.AddSingleton<Compute.TelemetryQueries>();
+        services.AddSingleton<Compute.CostService>();
+        services.AddSingleton<Compute.IdleWatch>();
+        services.AddSingleton<Compute.BudgetWatch>();
+        if (telemetry.NvidiaSmi)
+        {
+            services.AddSingleton<Domain.Compute.ITelemetrySource>(_ => new Compute.NvidiaSmiSource(telemetry.NvidiaSmiPath, TimeSpan.FromSeconds(telemetry.NvidiaSmiIntervalSeconds)));
+        }
+
+        if (telemetry.DcgmUrls.Count > 0)
+        {
+            foreach (var url in telemetry.DcgmUrls)
+            {
+                var uri = Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https"
+                    ? parsed
+                    : throw new OptionsValidationException("Portal:Telemetry:DcgmUrls", typeof(TelemetryOptions), [$"Portal:Telemetry:DcgmUrls: '{url}' is not an http(s) URL such as http://gpu-node-1:9400/metrics."]);
+                services.AddSingleton<Domain.Compute.ITelemetrySource>(sp => new Compute.DcgmScraper(uri, TimeSpan.FromSeconds(telemetry.DcgmIntervalSeconds), new HttpClient(), sp.GetRequiredService<TimeProvider>()));
+            }
+        }
+
+        services.AddSingleton<Compute.TelemetryWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<Compute.TelemetryWorker>());
     }
 
     /// <summary>Adds a demo seeding step (see <see cref="IDemoSeedStep"/>).</summary>

@@ -81,6 +81,12 @@ public static class AuditActions
     public const string AlertAcknowledged = "alert.acknowledged";
     public const string AlertResolved = "alert.resolved";
     public const string RetrainStarted = "alert.retrain-started";
+    public const string PriceCardChanged = "cost.price-card-changed";
+    public const string BudgetChanged = "cost.budget-changed";
+    public const string CostExportImported = "cost.export-imported";
+
+    /// <summary>The idle-GPU policy canceled a training job whose GPUs stayed idle past its limit.</summary>
+    public const string IdleJobCanceled = "gpu.idle-job-canceled";
 
     public static bool IsSecurityEvent(string action) =>
         action.StartsWith("security.", StringComparison.Ordinal);

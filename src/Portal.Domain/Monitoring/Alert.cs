@@ -116,6 +116,32 @@ public sealed class Alert : Entity
         return alert;
     }
 
+    /// <summary>
+    /// An alert about something other than an endpoint (a budget threshold crossed, an idle GPU allocation):
+    /// <paramref name="source"/> names it (<c>budget:team:vision</c>, <c>run:ab12</c>). It has no rule, so
+    /// acknowledging it ends it; whoever raised it may also resolve it when the condition clears.
+    /// </summary>
+    public static Alert ForSource(string source, AlertSeverity severity, string title, string message, double? value, double? threshold, TimeProvider time)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        var now = time.UtcNow();
+        var alert = new Alert
+        {
+            Id = Guid.NewGuid(),
+            Source = source,
+            Severity = severity,
+            Title = title,
+            Message = message,
+            Value = value,
+            Threshold = threshold,
+            State = AlertState.Open,
+            RaisedAt = now,
+            LastSeenAt = now,
+        };
+        alert.Raise(new AlertRaised(alert.Id, alert.Source, alert.Severity, alert.Title, alert.Message, now));
+        return alert;
+    }
+
     /// <summary>The condition still holds: the latest reading is kept.</summary>
     public void StillFiring(double value, string message, TimeProvider time)
     {

@@ -29,6 +29,10 @@ public sealed class PortalOptions
     public LineageOptions Lineage { get; set; } = new();
 
     public DeploymentOptions Deployments { get; set; } = new();
+
+    public TelemetryOptions Telemetry { get; set; } = new();
+
+    public CostOptions Cost { get; set; } = new();
 }
 
 /// <summary>The <c>Portal:Lineage</c> section: how much one OpenLineage event from another system may carry.</summary>

@@ -70,6 +70,30 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
 
     public DbSet<Alert> Alerts => Set<Alert>();
 
+    public DbSet<Compute.GpuDevice> GpuDevices => Set<Compute.GpuDevice>();
+
+    public DbSet<Compute.GpuSampleRow> GpuSamples => Set<Compute.GpuSampleRow>();
+
+    public DbSet<Compute.GpuMinute> GpuMinutes => Set<Compute.GpuMinute>();
+
+    public DbSet<Compute.GpuHour> GpuHours => Set<Compute.GpuHour>();
+
+    public DbSet<Compute.UsageHour> UsageHours => Set<Compute.UsageHour>();
+
+    public DbSet<Compute.UsageOwnerRow> UsageOwners => Set<Compute.UsageOwnerRow>();
+
+    public DbSet<Compute.IdleStretch> IdleStretches => Set<Compute.IdleStretch>();
+
+    public DbSet<Compute.TelemetryCursor> TelemetryCursors => Set<Compute.TelemetryCursor>();
+
+    public DbSet<Domain.Compute.PriceCard> PriceCards => Set<Domain.Compute.PriceCard>();
+
+    public DbSet<Domain.Compute.Budget> Budgets => Set<Domain.Compute.Budget>();
+
+    public DbSet<Compute.CostImport> CostImports => Set<Compute.CostImport>();
+
+    public DbSet<Compute.CostImportLine> CostImportLines => Set<Compute.CostImportLine>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -37,6 +37,7 @@ public static class ApiEndpoints
         api.MapUsersApi();
         api.MapEndpointsApi();
         api.MapAlertsApi();
+        api.MapComputeApi();
         app.MapMlflowApi();
         app.MapMlflowRegistryApi();
         app.MapScoringApi();

@@ -212,6 +212,103 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("AuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Domain.Compute.Budget", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("AlertedMonth")
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)");
+
+                    b.Property<int>("AlertedPercent")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<decimal>("MonthlyAmount")
+                        .HasPrecision(18, 2)
+                        .HasColumnType("numeric(18,2)");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Scope", "Key")
+                        .IsUnique();
+
+                    b.ToTable("Budgets", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Domain.Compute.PriceCard", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Compute")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.Property<int>("GpusPerInstance")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("IsExample")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<decimal>("PricePerHour")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)");
+
+                    b.Property<DateTime>("ValidFrom")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("ValidTo")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Compute", "ValidFrom");
+
+                    b.ToTable("PriceCards", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Domain.Datasets.Dataset", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1163,6 +1260,455 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("Sweeps", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Infrastructure.Compute.CostImport", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("character varying(260)");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.Property<DateTime>("ImportedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ImportedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTime>("PeriodEnd")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("PeriodStart")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Rows")
+                        .HasColumnType("integer");
+
+                    b.Property<decimal>("Total")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("CostImports", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.CostImportLine", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<decimal>("Cost")
+                        .HasPrecision(18, 6)
+                        .HasColumnType("numeric(18,6)");
+
+                    b.Property<DateTime>("Date")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Deployment")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Endpoint")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<Guid>("ImportId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Meter")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ImportId", "Date");
+
+                    b.ToTable("CostImportLines", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.GpuDevice", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("Compute")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("DeviceKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("FirstSeen")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)");
+
+                    b.Property<int?>("Index")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("LastBusy")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("LastEnergyCounterJ")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("LastMemoryUsedMiB")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("LastOwner")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<double?>("LastPowerW")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("LastSampleMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("LastSeen")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double?>("LastTemperatureC")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MemoryTotalMiB")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("MigProfile")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool>("Simulated")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Uuid")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Host", "DeviceKey")
+                        .IsUnique();
+
+                    b.ToTable("GpuDevices", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.GpuHour", b =>
+                {
+                    b.Property<int>("DeviceId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Bucket")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<double>("BusyKnownSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("BusySeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("EnergyJ")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MaxPowerW")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MaxTemperatureC")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("MemoryMiBSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("Seconds")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("DeviceId", "Bucket", "Owner");
+
+                    b.HasIndex("Bucket");
+
+                    b.ToTable("GpuHours", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.GpuMinute", b =>
+                {
+                    b.Property<int>("DeviceId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Bucket")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<double>("BusyKnownSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("BusySeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("EnergyJ")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MaxPowerW")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MaxTemperatureC")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("MemoryMiBSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("Seconds")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("DeviceId", "Bucket", "Owner");
+
+                    b.HasIndex("Bucket");
+
+                    b.ToTable("GpuMinutes", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.GpuSampleRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<short?>("BusyPermille")
+                        .HasColumnType("smallint");
+
+                    b.Property<int>("DeviceId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("DurationMs")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("EnergyJ")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MemoryUsedMiB")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<int?>("PowerDeciW")
+                        .HasColumnType("integer");
+
+                    b.Property<short?>("TemperatureC")
+                        .HasColumnType("smallint");
+
+                    b.Property<long>("Time")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Time");
+
+                    b.HasIndex("DeviceId", "Time");
+
+                    b.ToTable("GpuSamples", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.IdleStretch", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("AlertId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("DeviceId")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("Ended")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("Flagged")
+                        .HasColumnType("boolean");
+
+                    b.Property<double>("IdleSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<bool>("JobCanceled")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime>("LastMinute")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("MeanBusy")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.HasIndex("DeviceId", "Owner", "Ended");
+
+                    b.ToTable("IdleStretches", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.TelemetryCursor", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)");
+
+                    b.Property<long>("Value")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("TelemetryCursors", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.UsageHour", b =>
+                {
+                    b.Property<long>("Hour")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("Compute")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<double>("BusyGpuSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("BusyKnownSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("ComputeSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("EnergyJ")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("GpuSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("MemoryMiBSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("WastedGpuSeconds")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Hour", "Owner", "Compute");
+
+                    b.ToTable("UsageHours", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.UsageOwnerRow", b =>
+                {
+                    b.Property<string>("Owner")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("Deployment")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Endpoint")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Experiment")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTime>("FirstSeen")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("Model")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Team")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("User")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Owner");
+
+                    b.ToTable("UsageOwners", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Infrastructure.Persistence.BrowserSession", b =>
                 {
                     b.Property<string>("Key")
@@ -1748,6 +2294,15 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Portal.Infrastructure.Compute.CostImportLine", b =>
+                {
+                    b.HasOne("Portal.Infrastructure.Compute.CostImport", null)
+                        .WithMany("Lines")
+                        .HasForeignKey("ImportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Portal.Infrastructure.Persistence.MetricPointRow", b =>
                 {
                     b.HasOne("Portal.Domain.Experiments.Run", null)
@@ -1787,6 +2342,11 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
             modelBuilder.Entity("Portal.Domain.Datasets.Dataset", b =>
                 {
                     b.Navigation("Versions");
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.CostImport", b =>
+                {
+                    b.Navigation("Lines");
                 });
 #pragma warning restore 612, 618
         }
