@@ -21,7 +21,7 @@ public sealed class TelemetryRollups(IDbContextFactory<PortalDbContext> dbFactor
     private const string ComputeCursor = "compute";
 
     private static string Sums(string alias) => $"""
-        COUNT(*), SUM({alias}"DurationMs") / 1000.0,
+        SUM({alias}"DurationMs") / 1000.0,
         SUM(COALESCE({alias}"BusyPermille", 0) * {alias}"DurationMs") / 1000000.0,
         SUM(CASE WHEN {alias}"BusyPermille" IS NULL THEN 0 ELSE {alias}"DurationMs" END) / 1000.0,
         SUM(COALESCE({alias}"MemoryUsedMiB", 0) * {alias}"DurationMs") / 1000.0,
@@ -48,7 +48,7 @@ public sealed class TelemetryRollups(IDbContextFactory<PortalDbContext> dbFactor
         {
             var rollup = $"""
                 INSERT INTO "{table}" ("DeviceId", "Bucket", "Owner", "Samples", "Seconds", "BusySeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "MaxTemperatureC", "MaxPowerW")
-                SELECT "DeviceId", ("Time" / {size}) * {size}, "Owner", {Sums("")}, MAX("TemperatureC"), MAX("PowerDeciW") / 10.0
+                SELECT "DeviceId", ("Time" / {size}) * {size}, "Owner", COUNT(*), {Sums("")}, MAX("TemperatureC"), MAX("PowerDeciW") / 10.0
                 FROM "GpuSamples" WHERE "Id" > {from} AND "Id" <= {to}
                 GROUP BY "DeviceId", ("Time" / {size}) * {size}, "Owner"
                 ON CONFLICT ("DeviceId", "Bucket", "Owner") DO UPDATE SET

@@ -139,9 +139,6 @@ public sealed class UsageHour
 
     /// <summary>Seconds the owner's processes were alive (CPU jobs and model servers).</summary>
     public double ComputeSeconds { get; set; }
-
-    /// <summary>GPU seconds inside an idle stretch longer than the idle window.</summary>
-    public double WastedGpuSeconds { get; set; }
 }
 
 /// <summary>Who an owner is, captured when its first usage is seen: the team then is the team charged.</summary>

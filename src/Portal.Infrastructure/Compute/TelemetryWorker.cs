@@ -23,9 +23,12 @@ public sealed partial class TelemetryWorker(
     IDbContextFactory<PortalDbContext> dbFactory,
     IOptions<PortalOptions> options,
     TimeProvider time,
-    ILogger<TelemetryWorker> logger) : BackgroundService
+    ILogger<TelemetryWorker> logger) : BackgroundService, IDisposable
 {
     private readonly Dictionary<ITelemetrySource, DateTime> _due = [];
+
+    // Passes move cursors; two at once would both take the same readings and count them twice.
+    private readonly SemaphoreSlim _passing = new(1, 1);
     private DateTime _retentionDue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -71,6 +74,7 @@ public sealed partial class TelemetryWorker(
     /// <summary>One rollup pass (tests call it to see results without waiting).</summary>
     public async Task PassAsync(CancellationToken cancellationToken)
     {
+        await _passing.WaitAsync(cancellationToken);
         try
         {
             await rollups.RollUpAsync(cancellationToken);
@@ -91,6 +95,10 @@ public sealed partial class TelemetryWorker(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogPassRetry(e.Message);
+        }
+        finally
+        {
+            _passing.Release();
         }
     }
 
@@ -140,6 +148,12 @@ public sealed partial class TelemetryWorker(
                 File.Delete(path);
             }
         }
+    }
+
+    public override void Dispose()
+    {
+        _passing.Dispose();
+        base.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "GPU telemetry: reading {Source} every {Seconds} s")]

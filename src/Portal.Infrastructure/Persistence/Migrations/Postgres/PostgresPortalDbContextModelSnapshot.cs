@@ -1653,9 +1653,6 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<double>("MemoryMiBSeconds")
                         .HasColumnType("double precision");
 
-                    b.Property<double>("WastedGpuSeconds")
-                        .HasColumnType("double precision");
-
                     b.HasKey("Hour", "Owner", "Compute");
 
                     b.ToTable("UsageHours", (string)null);

@@ -1634,9 +1634,6 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<double>("MemoryMiBSeconds")
                         .HasColumnType("REAL");
 
-                    b.Property<double>("WastedGpuSeconds")
-                        .HasColumnType("REAL");
-
                     b.HasKey("Hour", "Owner", "Compute");
 
                     b.ToTable("UsageHours", (string)null);

@@ -12,7 +12,7 @@ using Portal.Infrastructure.Persistence;
 namespace Portal.Infrastructure.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPortalDbContext))]
-    [Migration("20261208011507_GpuTelemetry")]
+    [Migration("20261208012528_GpuTelemetry")]
     partial class GpuTelemetry
     {
         /// <inheritdoc />
@@ -1654,9 +1654,6 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("double precision");
 
                     b.Property<double>("MemoryMiBSeconds")
-                        .HasColumnType("double precision");
-
-                    b.Property<double>("WastedGpuSeconds")
                         .HasColumnType("double precision");
 
                     b.HasKey("Hour", "Owner", "Compute");

@@ -210,8 +210,7 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     BusyKnownSeconds = table.Column<double>(type: "double precision", nullable: false),
                     MemoryMiBSeconds = table.Column<double>(type: "double precision", nullable: false),
                     EnergyJ = table.Column<double>(type: "double precision", nullable: false),
-                    ComputeSeconds = table.Column<double>(type: "double precision", nullable: false),
-                    WastedGpuSeconds = table.Column<double>(type: "double precision", nullable: false)
+                    ComputeSeconds = table.Column<double>(type: "double precision", nullable: false)
                 },
                 constraints: table =>
                 {

@@ -209,8 +209,7 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                     BusyKnownSeconds = table.Column<double>(type: "REAL", nullable: false),
                     MemoryMiBSeconds = table.Column<double>(type: "REAL", nullable: false),
                     EnergyJ = table.Column<double>(type: "REAL", nullable: false),
-                    ComputeSeconds = table.Column<double>(type: "REAL", nullable: false),
-                    WastedGpuSeconds = table.Column<double>(type: "REAL", nullable: false)
+                    ComputeSeconds = table.Column<double>(type: "REAL", nullable: false)
                 },
                 constraints: table =>
                 {

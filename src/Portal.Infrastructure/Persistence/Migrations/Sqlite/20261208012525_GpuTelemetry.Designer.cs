@@ -11,7 +11,7 @@ using Portal.Infrastructure.Persistence;
 namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDbContext))]
-    [Migration("20261208011504_GpuTelemetry")]
+    [Migration("20261208012525_GpuTelemetry")]
     partial class GpuTelemetry
     {
         /// <inheritdoc />
@@ -1635,9 +1635,6 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("REAL");
 
                     b.Property<double>("MemoryMiBSeconds")
-                        .HasColumnType("REAL");
-
-                    b.Property<double>("WastedGpuSeconds")
                         .HasColumnType("REAL");
 
                     b.HasKey("Hour", "Owner", "Compute");
