@@ -109,6 +109,8 @@ public static class DependencyInjection
         services.AddDemoSeedStep<DemoExperimentsStep>();
         services.AddDemoSeedStep<DemoModelsStep>();
         services.AddDemoSeedStep<DemoDeploymentsStep>();
+        services.AddDemoSeedStep<DemoComputeStep>();
+        services.AddHostedService<SimulatedFleetGenerator>();
         services.AddHostedService<SampleTrafficGenerator>();
         services.AddHostedService<DemoSeedingWorker>();
         return services;

@@ -25,6 +25,22 @@ public sealed partial class IdleWatch(
     private const string Cursor = "idle";
     private const long Minute = 60_000;
 
+    /// <summary>Checks again from <paramref name="from"/> (only while no idle stretch is open, so no minute counts twice).</summary>
+    public async Task RescanFromAsync(DateTime from, CancellationToken cancellationToken)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (await db.IdleStretches.AnyAsync(s => !s.Ended, cancellationToken))
+            {
+                return;
+            }
+
+            await TelemetryRollups.SetCursorAsync(db, Cursor, TelemetryRollups.Ms(from) / Minute * Minute, cancellationToken);
+        }
+
+        await CheckAsync(cancellationToken);
+    }
+
     public async Task CheckAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value.Telemetry;

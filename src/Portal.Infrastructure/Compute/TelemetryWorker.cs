@@ -102,6 +102,26 @@ public sealed partial class TelemetryWorker(
         }
     }
 
+    /// <summary>
+    /// After readings were loaded for a past period (the demo's week of history), checks that period for idle
+    /// allocations too: the idle check otherwise only looks at minutes that arrive from now on.
+    /// </summary>
+    public async Task CheckHistoryAsync(DateTime from, CancellationToken cancellationToken)
+    {
+        await _passing.WaitAsync(cancellationToken);
+        try
+        {
+            await rollups.RollUpAsync(cancellationToken);
+            await idle.RescanFromAsync(from, cancellationToken);
+        }
+        finally
+        {
+            _passing.Release();
+        }
+
+        await PassAsync(cancellationToken);
+    }
+
     private async Task ReadAsync(ITelemetrySource source, CancellationToken cancellationToken)
     {
         try

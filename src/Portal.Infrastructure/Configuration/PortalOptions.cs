@@ -176,6 +176,12 @@ public sealed class DemoOptions
 
     /// <summary>Run the sample training projects as real jobs, so the demo has runs with logs and models.</summary>
     public bool RunSamples { get; set; } = true;
+
+    /// <summary>
+    /// A simulated GPU fleet (2 hosts × 8 GPUs, labelled as sample data) with a week of history and live readings,
+    /// sent through the same ingestion path as real telemetry, so the Compute &amp; GPU and Cost pages have something to show.
+    /// </summary>
+    public bool SimulatedFleet { get; set; } = true;
 }
 
 public sealed class LocalBackendOptions : IValidatableObject

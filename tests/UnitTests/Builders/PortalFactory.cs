@@ -33,6 +33,7 @@ public class PortalFactory : WebApplicationFactory<Program>
         // Model servers go with the test portal that started them; sample traffic only where a test asks for it.
         _settings["Portal:Deployments:StopInstancesOnShutdown"] = "true";
         _settings["Portal:Deployments:SampleTraffic:Enabled"] = "false";
+        _settings["Portal:Demo:SimulatedFleet"] = "false";
     }
 
     public string DataDirectory => _data.Path;
