@@ -163,6 +163,13 @@ public sealed class CostReports(IDbContextFactory<PortalDbContext> dbFactory, IO
         return statuses;
     }
 
+    /// <summary>Who is behind each owner key (label, person, team), for tables.</summary>
+    public async Task<Dictionary<string, UsageOwnerRow>> DescribeAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await OwnersAsync(db, keys, cancellationToken);
+    }
+
     /// <summary>The owners behind the usage, with the model of runs that registered one after their usage was first seen.</summary>
     public async Task<Dictionary<string, UsageOwnerRow>> OwnersAsync(PortalDbContext db, IEnumerable<string> keys, CancellationToken cancellationToken)
     {

@@ -12,8 +12,8 @@ namespace Portal.Infrastructure.Monitoring;
 public sealed record AlertRuleSpec(string Name, string Endpoint, string? Deployment, AlertMetric Metric, AlertComparison Comparison, double Threshold, int WindowMinutes,
     AlertSeverity Severity, bool Enabled = true);
 
-/// <summary>A page of alerts, newest first.</summary>
-public sealed record AlertQuery(bool OpenOnly = true, string? Endpoint = null, int Skip = 0, int Take = 50);
+/// <summary>A page of alerts, newest first; <c>SourcePrefixes</c> (at most two) keeps those about one kind of thing (<c>endpoint:</c>, <c>budget:</c>).</summary>
+public sealed record AlertQuery(bool OpenOnly = true, string? Endpoint = null, int Skip = 0, int Take = 50, IReadOnlyList<string>? SourcePrefixes = null);
 
 /// <summary>
 /// Alert rules (Ops and administrators set them), alerts (anyone who may open Deployments reads them; Ops and
@@ -37,6 +37,17 @@ public sealed class AlertService(IDbContextFactory<PortalDbContext> dbFactory, J
         if (!string.IsNullOrWhiteSpace(query.Endpoint))
         {
             alerts = alerts.Where(a => a.Endpoint == query.Endpoint);
+        }
+
+        if (query.SourcePrefixes is [var first, ..] prefixes)
+        {
+            // Each page shows its own alerts: endpoints on Deployments, idle GPUs on Compute, budgets on Cost.
+            alerts = prefixes.Count switch
+            {
+                1 => alerts.Where(a => a.Source.StartsWith(first)),
+                2 => alerts.Where(a => a.Source.StartsWith(first) || a.Source.StartsWith(prefixes[1])),
+                _ => throw new ArgumentException("At most two source prefixes.", nameof(query)),
+            };
         }
 
         var total = await alerts.CountAsync(cancellationToken);

@@ -32,7 +32,7 @@ public class NavigationTests(PortalServer portal)
     }
 
     [Fact]
-    public async Task PlaceholderArea_SaysPlainlyItIsNotBuilt()
+    public async Task ComputeAndGpu_OpensTheFleetDashboard_FromTheNavigation()
     {
         await using var context = await portal.ContextAsAsync(DemoUsers.Scientist);
         var page = await context.NewPageAsync();
@@ -43,7 +43,7 @@ public class NavigationTests(PortalServer portal)
 
         await page.WaitForURLAsync("**/compute");
         await Assertions.Expect(shell.Heading).ToHaveTextAsync("Compute & GPU");
-        await Assertions.Expect(page.Locator("main").GetByRole(AriaRole.Status)).ToContainTextAsync("not built yet");
+        await Assertions.Expect(page.GetByRole(AriaRole.Img, new PageGetByRoleOptions { Name = "Busy percent of each GPU over the period" })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByLabel("Breadcrumb")).ToContainTextAsync("Compute & GPU");
     }
 }

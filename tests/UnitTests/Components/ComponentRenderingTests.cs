@@ -25,17 +25,6 @@ public sealed class ComponentRenderingTests : IAsyncLifetime
         where T : Microsoft.AspNetCore.Components.IComponent => _bunit.Render(parameters);
 
     [Fact]
-    public void NotBuiltYet_SaysPlainlyWhereTheAreaIsPlanned_AndShowsNoData()
-    {
-        var page = Render<NotBuiltYet>(p => p.Add(c => c.Area, PortalAreas.ByKey("compute")));
-
-        Assert.Equal("Compute & GPU", page.Find("h1").TextContent);
-        Assert.Contains("not built yet", page.Markup);
-        Assert.Contains("a later release", page.Markup);
-        Assert.Empty(page.FindAll("table"));
-    }
-
-    [Fact]
     public void RoleBadges_ShowEveryRole_InOrder_WithWhatItMeans()
     {
         var badges = Render<RoleBadges>(p => p.Add(c => c.Roles, new[] { "Viewer", "Admin" }));

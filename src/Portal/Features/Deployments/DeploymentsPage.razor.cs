@@ -46,7 +46,7 @@ public sealed partial class DeploymentsPage
     {
         _actor = (await AuthenticationState).User.ToActor();
         _mayOperate = Endpoint.MayOperate(_actor);
-        _alerts = (await Alerts.ListAsync(new AlertQuery(), Showing)).Alerts;
+        _alerts = (await Alerts.ListAsync(new AlertQuery(SourcePrefixes: ["endpoint:"]), Showing)).Alerts;
     }
 
     protected override void OnInitialized()
@@ -56,7 +56,7 @@ public sealed partial class DeploymentsPage
 
     private async Task ReloadAsync()
     {
-        _alerts = (await Alerts.ListAsync(new AlertQuery(), Showing)).Alerts;
+        _alerts = (await Alerts.ListAsync(new AlertQuery(SourcePrefixes: ["endpoint:"]), Showing)).Alerts;
         if (_grid is not null)
         {
             await _grid.ReloadServerData();

@@ -42,33 +42,33 @@ public static class PortalAreas
     private const string View = Roles.Viewer;
 
     public static PortalArea Home { get; } = new("home", "Home", "/", Icons.Material.Filled.Home, null, Roles.All,
-        "What needs you: running jobs, pending reviews, alerts.", Built: true);
+        "What needs you: running jobs, pending reviews, alerts.");
 
     public static IReadOnlyList<PortalArea> All { get; } =
     [
         Home,
         new("datasets", "Datasets", "/datasets", Icons.Material.Filled.Dataset, Policies.Datasets, [DS, RR, Ops, Adm, View],
-            "Versioned data with contracts, validation, profiles and drift checks.", Built: true),
+            "Versioned data with contracts, validation, profiles and drift checks."),
         new("experiments", "Experiments", "/experiments", Icons.Material.Filled.Science, Policies.Experiments, [DS, RR, Ops, Adm, View],
-            "Runs with live metrics, comparison of thousands of runs.", Built: true),
+            "Runs with live metrics, comparison of thousands of runs."),
         new("jobs", "Jobs & Sweeps", "/jobs", Icons.Material.Filled.PlayCircle, Policies.Jobs, [DS, Adm],
-            "Submit training jobs and hyperparameter sweeps; watch the queue.", Built: true),
+            "Submit training jobs and hyperparameter sweeps; watch the queue."),
         new("models", "Models", "/models", Icons.Material.Filled.ModelTraining, Policies.Models, [DS, RR, Ops, Adm, View],
-            "The model registry: versions, model cards, evaluation against the champion.", Built: true),
+            "The model registry: versions, model cards, evaluation against the champion."),
         new("reviews", "Reviews", "/reviews", Icons.Material.Filled.FactCheck, Policies.Reviews, [RR, Adm],
-            "Model versions awaiting your review, with their evidence.", Built: true),
+            "Model versions awaiting your review, with their evidence."),
         new("deployments", "Deployments", "/deployments", Icons.Material.Filled.RocketLaunch, Policies.Deployments, [Ops, DS, Adm, View],
-            "Endpoints, traffic split, canary and rollback, live latency and drift.", Built: true),
+            "Endpoints, traffic split, canary and rollback, live latency and drift."),
         new("compute", "Compute & GPU", "/compute", Icons.Material.Filled.Memory, Policies.Compute, [Ops, DS, Adm],
             "GPU fleet use, per-job attribution, idle capacity."),
         new("cost", "Cost", "/cost", Icons.Material.Filled.Payments, Policies.Cost, [Ops, Adm],
             "Cost by team, user, model and deployment; budgets and forecast."),
         new("lineage", "Lineage", "/lineage", Icons.Material.Filled.AccountTree, Policies.Lineage, [DS, RR, Ops, Adm, View],
-            "Trace any artifact up to its data and down to its deployments.", Built: true),
+            "Trace any artifact up to its data and down to its deployments."),
         new("audit", "Audit", "/audit", Icons.Material.Filled.Policy, Policies.Audit, [RR, Adm],
-            "The tamper-evident record of every decision and security event.", Built: true),
+            "The tamper-evident record of every decision and security event."),
         new("admin", "Admin", "/admin", Icons.Material.Filled.AdminPanelSettings, Policies.Admin, [Adm],
-            "People and roles; policies, price cards and backends.", Built: true),
+            "People and roles; policies, price cards and backends."),
     ];
 
     public static PortalArea ByKey(string key) => All.Single(a => a.Key == key);
@@ -90,8 +90,5 @@ public static class PortalAreas
 
 /// <summary>An area of the portal.</summary>
 /// <param name="Policy">Authorization policy guarding its pages; null for Home (any signed-in person).</param>
-/// <param name="PlannedIn">For areas not built yet, where they are planned; shown on the placeholder page.</param>
-/// <param name="Built">True once the area's pages exist.</param>
 public sealed record PortalArea(
-    string Key, string Title, string Path, string Icon, string? Policy, IReadOnlyList<string> Roles, string Description,
-    string? PlannedIn = null, bool Built = false);
+    string Key, string Title, string Path, string Icon, string? Policy, IReadOnlyList<string> Roles, string Description);
