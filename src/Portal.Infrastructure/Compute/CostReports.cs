@@ -278,16 +278,16 @@ public sealed class CostReports(IDbContextFactory<PortalDbContext> dbFactory, IO
         return (priced, unpriced.ToList(), cards);
     }
 
-    /// <summary>Idle GPU seconds past the idle window, per owner, with their cost.</summary>
+    /// <summary>Idle GPU seconds past the idle window within the period, per owner, with their cost.</summary>
     private static async Task<Dictionary<string, (double Seconds, decimal Cost)>> WasteAsync(PortalDbContext db, DateTime from, DateTime to, List<PriceCard> cards, CancellationToken cancellationToken)
     {
         var stretches = await db.IdleStretches.AsNoTracking().Where(s => s.Flagged && s.StartedAt < to && s.LastMinute >= from)
-            .Join(db.GpuDevices.AsNoTracking(), s => s.DeviceId, d => d.Id, (s, d) => new { s.Owner, s.IdleSeconds, s.StartedAt, d.Compute })
+            .Join(db.GpuDevices.AsNoTracking(), s => s.DeviceId, d => d.Id, (s, d) => new { Stretch = s, d.Compute })
             .ToListAsync(cancellationToken);
-        return stretches.GroupBy(s => s.Owner, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (g.Sum(s => s.IdleSeconds), Round(g.Sum(s =>
+        return stretches.GroupBy(s => s.Stretch.Owner, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (g.Sum(s => s.Stretch.IdleSecondsWithin(from, to)), Round(g.Sum(s =>
         {
-            var card = cards.FirstOrDefault(c => string.Equals(c.Compute, s.Compute, StringComparison.OrdinalIgnoreCase) && c.Covers(s.StartedAt));
-            return card is null ? 0m : (decimal)(s.IdleSeconds / 3600) * (card.PricePerGpuHour ?? card.PricePerHour);
+            var card = cards.FirstOrDefault(c => string.Equals(c.Compute, s.Compute, StringComparison.OrdinalIgnoreCase) && c.Covers(s.Stretch.StartedAt));
+            return card is null ? 0m : (decimal)(s.Stretch.IdleSecondsWithin(from, to) / 3600) * (card.PricePerGpuHour ?? card.PricePerHour);
         }))), StringComparer.Ordinal);
     }
 

@@ -18,8 +18,8 @@ public sealed record Heatmap(IReadOnlyList<GpuDevice> Devices, IReadOnlyList<Dat
 /// <summary>One device over time: busy share, memory used and power, averaged per bucket.</summary>
 public sealed record DeviceTimeline(GpuDevice Device, IReadOnlyList<DateTime> Buckets, double?[] Busy, double?[] MemoryMiB, double?[] PowerW, string Resolution);
 
-/// <summary>An idle stretch with who held the GPU and what the idle time cost.</summary>
-public sealed record IdleRow(IdleStretch Stretch, string Device, string OwnerLabel, string? User, string? Team, double Minutes, decimal Cost);
+/// <summary>An idle stretch with who held the GPU, its idle time within the period and what that cost.</summary>
+public sealed record IdleRow(IdleStretch Stretch, string Device, string OwnerLabel, string? User, string? Team, double Minutes, double IdleSecondsInPeriod, decimal Cost);
 
 /// <summary>A run's GPU use for its GPU panel: from telemetry, or from the MLflow system metrics it logged.</summary>
 public sealed record RunGpuUsage(string Source, int Gpus, double GpuHours, double? Efficiency, double? MeanMemoryMiB, double EnergyKWh, double ComputeHours, decimal? Cost,
@@ -180,8 +180,9 @@ public sealed class TelemetryQueries(IDbContextFactory<PortalDbContext> dbFactor
             owners.TryGetValue(s.Owner, out var o);
             var device = devices.GetValueOrDefault(s.DeviceId);
             var card = cards.FirstOrDefault(c => device is not null && string.Equals(c.Compute, device.Compute, StringComparison.OrdinalIgnoreCase) && c.Covers(s.StartedAt));
-            var cost = card is null ? 0m : Math.Round((decimal)(s.IdleSeconds / 3600) * (card.PricePerGpuHour ?? card.PricePerHour), 2);
-            return new IdleRow(s, device?.Label ?? $"device {s.DeviceId}", o?.Label ?? s.Owner, o?.User, o?.Team, (s.LastMinute.AddMinutes(1) - s.StartedAt).TotalMinutes, cost);
+            var within = s.IdleSecondsWithin(from, to);
+            var cost = card is null ? 0m : Math.Round((decimal)(within / 3600) * (card.PricePerGpuHour ?? card.PricePerHour), 2);
+            return new IdleRow(s, device?.Label ?? $"device {s.DeviceId}", o?.Label ?? s.Owner, o?.User, o?.Team, (s.LastMinute.AddMinutes(1) - s.StartedAt).TotalMinutes, within, cost);
         })
         .Where(r => team is null || string.Equals(r.Team ?? CostReports.NoTeam, team, StringComparison.OrdinalIgnoreCase))
         .OrderByDescending(r => r.Stretch.Flagged).ThenByDescending(r => r.Stretch.StartedAt)

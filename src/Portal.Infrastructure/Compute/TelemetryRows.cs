@@ -192,6 +192,15 @@ public sealed class IdleStretch
     public Guid? AlertId { get; set; }
 
     public bool JobCanceled { get; set; }
+
+    /// <summary>The idle seconds that fall between <paramref name="from"/> and <paramref name="to"/> (spread evenly over the stretch).</summary>
+    public double IdleSecondsWithin(DateTime from, DateTime to)
+    {
+        var end = LastMinute.AddMinutes(1);
+        var length = (end - StartedAt).TotalSeconds;
+        var overlap = ((end < to ? end : to) - (StartedAt > from ? StartedAt : from)).TotalSeconds;
+        return length <= 0 || overlap <= 0 ? 0 : IdleSeconds * Math.Min(overlap / length, 1);
+    }
 }
 
 /// <summary>Progress markers of the telemetry worker (the newest sample rolled up, the newest minute checked for idleness).</summary>

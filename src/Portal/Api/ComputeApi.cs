@@ -159,7 +159,7 @@ internal static class ComputeApi
         return TypedResults.Ok((await queries.IdleAsync(start, end, team, cancellationToken)).Select(r => new
         {
             owner = r.Stretch.Owner, ownerLabel = r.OwnerLabel, r.User, r.Team, device = r.Device, startedAt = r.Stretch.StartedAt, minutes = Math.Round(r.Minutes),
-            meanBusyPercent = Math.Round(r.Stretch.MeanBusy * 100, 1), wasted = r.Stretch.Flagged, ended = r.Stretch.Ended, idleGpuHours = Math.Round(r.Stretch.IdleSeconds / 3600, 3), cost = r.Cost,
+            meanBusyPercent = Math.Round(r.Stretch.MeanBusy * 100, 1), wasted = r.Stretch.Flagged, ended = r.Stretch.Ended, idleGpuHours = Math.Round(r.Stretch.IdleSeconds / 3600, 3), idleGpuHoursInPeriod = Math.Round(r.IdleSecondsInPeriod / 3600, 3), cost = r.Cost,
         }));
     }
 

@@ -73,7 +73,7 @@ public sealed partial class ComputePage
 
     private double? BusyNow => _fleet.Where(d => !d.Stale && d.Device.LastBusy is not null).Select(d => d.Device.LastBusy!.Value).DefaultIfEmpty(double.NaN).Average() is var v && double.IsFinite(v) ? v : null;
 
-    private double WastedHours => _idle.Where(i => i.Stretch.Flagged).Sum(i => i.Stretch.IdleSeconds) / 3600;
+    private double WastedHours => _idle.Where(i => i.Stretch.Flagged).Sum(i => i.IdleSecondsInPeriod) / 3600;
 
     private decimal WastedCost => _idle.Where(i => i.Stretch.Flagged).Sum(i => i.Cost);
 
