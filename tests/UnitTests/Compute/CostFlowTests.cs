@@ -15,7 +15,7 @@ namespace Portal.UnitTests.Compute;
 /// </summary>
 public sealed class CostFlowPortal : IAsyncLifetime
 {
-    public const string Compute = "Standard_ND96isr_H100_v5";
+    public const string Compute = "Test_H100x8";
 
     public PortalFactory Portal { get; } = new PortalFactory().With("Portal:Telemetry:IdleWindowMinutes", "5");
 
