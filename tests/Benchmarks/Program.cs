@@ -30,6 +30,9 @@ switch (name)
     case "serving":
         await Portal.Benchmarks.Serving.ServingBenchmark.RunAsync(options);
         break;
+    case "gpu-telemetry":
+        await GpuTelemetryBenchmark.RunAsync(options);
+        break;
     case "trivial-upstream":
         // Started by the portal's supervisor (through the serving benchmark's Python shim), not by hand.
         await Portal.Benchmarks.Serving.Upstreams.TrivialAsync();
@@ -43,6 +46,7 @@ switch (name)
         await TrackingBenchmark.HistoryAsync(options);
         await MlflowPeerBenchmark.RunAsync(options);
         await Portal.Benchmarks.Serving.ServingBenchmark.RunAsync(options);
+        await GpuTelemetryBenchmark.RunAsync(options);
         break;
     default:
         Console.WriteLine("""
@@ -58,6 +62,8 @@ switch (name)
               serving          [--seconds 30] [--keep]  gateway overhead at 200/500/1000 req/s against the same model server direct; most req/s
                                through the gateway to a trivial upstream, HttpClient vs YARP forwarding; model server capacity (1 and 100 rows,
                                p99 < 50 ms); split accuracy over 10,000 requests at 90/10; drift over a 100,000-row window
+              gpu-telemetry    [--gpus 1000] [--seconds 60] [--postgres <connection string>]  ingest of a GPU fleet at 1 sample/GPU/s (SQLite, and
+                               PostgreSQL when given) with its headroom; fleet heatmap 64 GPUs × 7 days; cost by team over a year of 100 GPUs; bytes per sample
               all              every benchmark
             """);
         Environment.ExitCode = 2;

@@ -228,24 +228,24 @@ public sealed class CostReports(IDbContextFactory<PortalDbContext> dbFactory, IO
     private async Task<(List<Priced> Priced, IReadOnlyList<string> Unpriced, List<PriceCard> Cards)> PriceAsync(
         PortalDbContext db, DateTime from, DateTime to, long size, CostFilter? filter, CancellationToken cancellationToken)
     {
+        const long Day = 86_400_000;
         var fromMs = TelemetryRollups.Ms(from) / 3_600_000 * 3_600_000;
         var toMs = TelemetryRollups.Ms(to);
-        var usage = db.UsageHours.AsNoTracking().Where(u => u.Hour >= fromMs && u.Hour < toMs);
-        if (filter?.Compute is { } compute)
+
+        // Whole days of day buckets come from the daily ledger; the hours at either end (and short periods) from the hourly one.
+        var fullFrom = size == Day ? (fromMs + Day - 1) / Day * Day : long.MaxValue;
+        var fullTo = size == Day ? toMs / Day * Day : long.MinValue;
+        var buckets = new List<Bucket>();
+        if (fullFrom < fullTo)
         {
-            usage = usage.Where(u => u.Compute == compute);
+            buckets.AddRange(await SumAsync(db.UsageDays.AsNoTracking().Where(u => u.Start >= fullFrom && u.Start < fullTo), size, filter, cancellationToken));
+            buckets.AddRange(await SumAsync(db.UsageHours.AsNoTracking().Where(u => (u.Start >= fromMs && u.Start < fullFrom) || (u.Start >= fullTo && u.Start < toMs)), size, filter, cancellationToken));
+        }
+        else
+        {
+            buckets.AddRange(await SumAsync(db.UsageHours.AsNoTracking().Where(u => u.Start >= fromMs && u.Start < toMs), size, filter, cancellationToken));
         }
 
-        if (filter?.Owner is { } owner)
-        {
-            usage = usage.Where(u => u.Owner == owner);
-        }
-
-        var buckets = await usage
-            .GroupBy(u => new { u.Owner, u.Compute, Start = u.Hour / size })
-            .Select(g => new Bucket(g.Key.Owner, g.Key.Compute, g.Key.Start * size, g.Sum(u => u.GpuSeconds), g.Sum(u => u.BusyGpuSeconds), g.Sum(u => u.BusyKnownSeconds),
-                g.Sum(u => u.ComputeSeconds), g.Sum(u => u.EnergyJ)))
-            .ToListAsync(cancellationToken);
         var cards = await db.PriceCards.AsNoTracking().ToListAsync(cancellationToken);
         var unpriced = new SortedSet<string>(StringComparer.Ordinal);
         var priced = new List<Priced>(buckets.Count);
@@ -276,6 +276,26 @@ public sealed class CostReports(IDbContextFactory<PortalDbContext> dbFactory, IO
         }
 
         return (priced, unpriced.ToList(), cards);
+    }
+
+    private static Task<List<Bucket>> SumAsync<T>(IQueryable<T> usage, long size, CostFilter? filter, CancellationToken cancellationToken)
+        where T : UsageBucket
+    {
+        if (filter?.Compute is { } compute)
+        {
+            usage = usage.Where(u => u.Compute == compute);
+        }
+
+        if (filter?.Owner is { } owner)
+        {
+            usage = usage.Where(u => u.Owner == owner);
+        }
+
+        return usage
+            .GroupBy(u => new { u.Owner, u.Compute, Start = u.Start / size })
+            .Select(g => new Bucket(g.Key.Owner, g.Key.Compute, g.Key.Start * size, g.Sum(u => u.GpuSeconds), g.Sum(u => u.BusyGpuSeconds), g.Sum(u => u.BusyKnownSeconds),
+                g.Sum(u => u.ComputeSeconds), g.Sum(u => u.EnergyJ)))
+            .ToListAsync(cancellationToken);
     }
 
     /// <summary>Idle GPU seconds past the idle window within the period, per owner, with their cost.</summary>

@@ -38,7 +38,40 @@ public sealed partial class TelemetryIngestor(
 {
     private const int RowsPerStatement = 400;
 
+    /// <summary>A device's row is rewritten at most this often (its readings are stored every time).</summary>
+    private static readonly TimeSpan DeviceRowEvery = TimeSpan.FromSeconds(5);
+
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private readonly Dictionary<(string Host, string Key), GpuDevice> _devices = [];
+    private readonly Dictionary<int, DateTime> _persisted = [];
+    private readonly HashSet<string> _loadedHosts = new(StringComparer.Ordinal);
+
     private TelemetryOptions Settings => options.Value.Telemetry;
+
+    /// <summary>
+    /// Loads a host's devices into the cache the first time it is seen, with the time of each one's newest stored
+    /// reading (the device row may be a few seconds behind it).
+    /// </summary>
+    private async Task LoadHostsAsync(PortalDbContext db, IReadOnlyList<string> hosts, CancellationToken cancellationToken)
+    {
+        var missing = hosts.Where(h => !_loadedHosts.Contains(h)).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var devices = await db.GpuDevices.AsNoTracking().Where(d => missing.Contains(d.Host)).ToListAsync(cancellationToken);
+        var ids = devices.Select(d => d.Id).ToList();
+        var newest = await db.GpuSamples.AsNoTracking().Where(s => ids.Contains(s.DeviceId)).GroupBy(s => s.DeviceId)
+            .Select(g => new { g.Key, Time = g.Max(s => s.Time) }).ToDictionaryAsync(x => x.Key, x => x.Time, cancellationToken);
+        foreach (var device in devices)
+        {
+            device.LastSampleMs = Math.Max(device.LastSampleMs, newest.GetValueOrDefault(device.Id));
+            _devices[(device.Host, device.DeviceKey)] = device;
+        }
+
+        _loadedHosts.UnionWith(missing);
+    }
 
     [GeneratedRegex(@"^(GPU|MIG)-[0-9A-Za-z\-]{4,90}\z")]
     private static partial Regex UuidPattern();
@@ -72,83 +105,124 @@ public sealed partial class TelemetryIngestor(
             throw new InvalidInputException(errors);
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var devices = await db.GpuDevices.Where(d => hosts.Contains(d.Host)).ToDictionaryAsync(d => (d.Host, d.DeviceKey), cancellationToken);
-        if (!Settings.AcceptNewDevices)
-        {
-            foreach (var unknown in batch.Readings.Where(r => !devices.ContainsKey((r.Host ?? batch.Host, r.DeviceKey))))
-            {
-                errors.Add("uuid", $"line {unknown.Line}, uuid: {Names.Visible(unknown.Uuid)} is not a GPU the portal knows on {unknown.Host ?? batch.Host}, and Portal:Telemetry:AcceptNewDevices is off.");
-            }
-
-            if (!errors.IsEmpty)
-            {
-                throw new InvalidInputException(errors);
-            }
-        }
-
-        var owners = await OwnersAsync(db, batch, settings, cancellationToken);
-        var newDevices = 0;
+        // One writer at a time: the device cache decides which readings are new, so two writers must not interleave.
+        await _writing.WaitAsync(cancellationToken);
         var stored = new List<(GpuDevice Device, GpuReading Reading, int DurationMs, double? EnergyJ, string Owner)>();
         var skipped = 0;
-        var nominal = (int)(settings.NominalInterval ?? TimeSpan.FromSeconds(1)).TotalMilliseconds;
-        var maxGap = (int)(Settings.MaxGapSeconds * 1000);
-        foreach (var group in batch.Readings.GroupBy(r => (Host: r.Host ?? batch.Host, r.DeviceKey)))
+        var newDevices = 0;
+        try
         {
-            if (!devices.TryGetValue(group.Key, out var device))
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await LoadHostsAsync(db, hosts, cancellationToken);
+            if (!Settings.AcceptNewDevices)
             {
-                var first = group.First();
-                device = new GpuDevice
+                foreach (var unknown in batch.Readings.Where(r => !_devices.ContainsKey((r.Host ?? batch.Host, r.DeviceKey))))
                 {
-                    Host = group.Key.Host,
-                    DeviceKey = group.Key.DeviceKey,
-                    Uuid = first.Uuid,
-                    MigProfile = first.MigProfile,
-                    Compute = settings.Compute ?? Settings.ComputeOf(group.Key.Host),
-                    Simulated = settings.Simulated,
-                    FirstSeen = now,
-                };
-                db.GpuDevices.Add(device);
-                devices[group.Key] = device;
-                newDevices++;
-            }
-
-            foreach (var reading in group.OrderBy(r => r.Time))
-            {
-                var at = ToMs(reading.Time);
-                if (at <= device.LastSampleMs)
-                {
-                    // Already stored (a body sent twice, an overlapping scrape): counting it again would double the usage.
-                    skipped++;
-                    continue;
+                    errors.Add("uuid", $"line {unknown.Line}, uuid: {Names.Visible(unknown.Uuid)} is not a GPU the portal knows on {unknown.Host ?? batch.Host}, and Portal:Telemetry:AcceptNewDevices is off.");
                 }
 
-                var duration = device.LastSampleMs == 0 ? nominal : (int)Math.Min(at - device.LastSampleMs, maxGap);
-                double? energy = reading.PowerW is { } watts ? watts * duration / 1000
-                    : reading.EnergyCounterJ is { } counter && device.LastEnergyCounterJ is { } before && counter >= before ? counter - before : null;
-                var owner = owners.TryGetValue(reading, out var o) ? o.Key : "";
-                stored.Add((device, reading, duration, energy, owner));
-                device.LastSampleMs = at;
-                device.LastEnergyCounterJ = reading.EnergyCounterJ ?? device.LastEnergyCounterJ;
-                device.LastOwner = owner;
-                device.LastBusy = reading.Busy;
-                device.LastMemoryUsedMiB = reading.MemoryUsedMiB;
-                device.LastPowerW = reading.PowerW;
-                device.LastTemperatureC = reading.TemperatureC;
-                device.LastSeen = now;
-                device.Index = reading.Index ?? device.Index;
-                device.Name = reading.Name ?? device.Name;
-                device.MemoryTotalMiB = reading.MemoryTotalMiB ?? device.MemoryTotalMiB;
-                device.MigProfile = reading.MigProfile ?? device.MigProfile;
+                if (!errors.IsEmpty)
+                {
+                    throw new InvalidInputException(errors);
+                }
+            }
+
+            var owners = await OwnersAsync(db, batch, settings, cancellationToken);
+            var nominal = (int)(settings.NominalInterval ?? TimeSpan.FromSeconds(1)).TotalMilliseconds;
+            var maxGap = (int)(Settings.MaxGapSeconds * 1000);
+            var changed = new List<GpuDevice>();
+            foreach (var group in batch.Readings.GroupBy(r => (Host: r.Host ?? batch.Host, r.DeviceKey)))
+            {
+                if (!_devices.TryGetValue(group.Key, out var device))
+                {
+                    var first = group.First();
+                    device = new GpuDevice
+                    {
+                        Host = group.Key.Host,
+                        DeviceKey = group.Key.DeviceKey,
+                        Uuid = first.Uuid,
+                        MigProfile = first.MigProfile,
+                        Compute = settings.Compute ?? Settings.ComputeOf(group.Key.Host),
+                        Simulated = settings.Simulated,
+                        FirstSeen = now,
+                    };
+                    db.GpuDevices.Add(device);
+                    newDevices++;
+                }
+
+                var ownerBefore = device.LastOwner;
+                foreach (var reading in group.OrderBy(r => r.Time))
+                {
+                    var at = ToMs(reading.Time);
+                    if (at <= device.LastSampleMs)
+                    {
+                        // Already stored (a body sent twice, an overlapping scrape): counting it again would double the usage.
+                        skipped++;
+                        continue;
+                    }
+
+                    var duration = device.LastSampleMs == 0 ? nominal : (int)Math.Min(at - device.LastSampleMs, maxGap);
+                    double? energy = reading.PowerW is { } watts ? watts * duration / 1000
+                        : reading.EnergyCounterJ is { } counter && device.LastEnergyCounterJ is { } before && counter >= before ? counter - before : null;
+                    var owner = owners.TryGetValue(reading, out var o) ? o.Key : "";
+                    stored.Add((device, reading, duration, energy, owner));
+                    device.LastSampleMs = at;
+                    device.LastEnergyCounterJ = reading.EnergyCounterJ ?? device.LastEnergyCounterJ;
+                    device.LastOwner = owner;
+                    device.LastBusy = reading.Busy;
+                    device.LastMemoryUsedMiB = reading.MemoryUsedMiB;
+                    device.LastPowerW = reading.PowerW;
+                    device.LastTemperatureC = reading.TemperatureC;
+                    device.LastSeen = now;
+                    device.Index = reading.Index ?? device.Index;
+                    device.Name = reading.Name ?? device.Name;
+                    device.MemoryTotalMiB = reading.MemoryTotalMiB ?? device.MemoryTotalMiB;
+                    device.MigProfile = reading.MigProfile ?? device.MigProfile;
+                }
+
+                // The device row (newest values for the fleet table) is written every few seconds, or at once when its holder changes.
+                if (device.Id != 0 && (device.LastOwner != ownerBefore || !_persisted.TryGetValue(device.Id, out var persisted) || now - persisted >= DeviceRowEvery))
+                {
+                    changed.Add(device);
+                }
+            }
+
+            await attribution.RememberAsync(db, owners.Values.Distinct(), cancellationToken);
+            foreach (var device in changed)
+            {
+                db.GpuDevices.Update(device);
+            }
+
+            var rows = stored.Select(s => (s.Device, s.Reading, s.DurationMs, s.EnergyJ, s.Owner)).ToList();
+            if (!db.ChangeTracker.HasChanges() && rows.Count <= RowsPerStatement)
+            {
+                // Most bodies: one multi-row INSERT, atomic by itself.
+                await InsertAsync(db, rows, cancellationToken);
+            }
+            else
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                await InsertAsync(db, rows, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            foreach (var device in changed.Concat(db.ChangeTracker.Entries<GpuDevice>().Select(e => e.Entity)).Distinct())
+            {
+                _devices[(device.Host, device.DeviceKey)] = device;
+                _persisted[device.Id] = now;
             }
         }
-
-        await attribution.RememberAsync(db, owners.Values.Distinct(), cancellationToken);
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        catch
         {
-            await db.SaveChangesAsync(cancellationToken);
-            await InsertAsync(db, stored.Select(s => (s.Device.Id, s.Reading, s.DurationMs, s.EnergyJ, s.Owner)).ToList(), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            // What the cache holds may now be ahead of the database: read it again next time.
+            _devices.Clear();
+            _loadedHosts.Clear();
+            throw;
+        }
+        finally
+        {
+            _writing.Release();
         }
 
         foreach (var host in stored.Select(s => s.Device.Host).Distinct(StringComparer.Ordinal))
@@ -222,7 +296,7 @@ public sealed partial class TelemetryIngestor(
             {
                 if (!byLabel.TryGetValue(label, out var owner))
                 {
-                    byLabel[label] = owner = await attribution.OwnerOfJobLabelAsync(db, label, cancellationToken);
+                    byLabel[label] = owner = await attribution.CachedOwnerOfJobLabelAsync(db, label, cancellationToken);
                 }
 
                 if (owner is { } o)
@@ -252,8 +326,9 @@ public sealed partial class TelemetryIngestor(
     private static long ToMs(DateTime utc) => (long)(utc - DateTime.UnixEpoch).TotalMilliseconds;
 
     /// <summary>Multi-row INSERTs with the numbers as literals (SQLite looks named parameters up linearly); owners as parameters.</summary>
-    private static async Task InsertAsync(PortalDbContext db, IReadOnlyList<(int DeviceId, GpuReading Reading, int DurationMs, double? EnergyJ, string Owner)> rows, CancellationToken cancellationToken)
+    private static async Task InsertAsync(PortalDbContext db, IReadOnlyList<(GpuDevice Device, GpuReading Reading, int DurationMs, double? EnergyJ, string Owner)> rows, CancellationToken cancellationToken)
     {
+        await db.Database.OpenConnectionAsync(cancellationToken);
         var connection = db.Database.GetDbConnection();
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         for (var start = 0; start < rows.Count; start += RowsPerStatement)
@@ -265,7 +340,8 @@ public sealed partial class TelemetryIngestor(
             var ownerParameters = new Dictionary<string, string>(StringComparer.Ordinal);
             for (var i = 0; i < count; i++)
             {
-                var (deviceId, r, duration, energy, owner) = rows[start + i];
+                var (device, r, duration, energy, owner) = rows[start + i];
+                var deviceId = device.Id;
                 if (!ownerParameters.TryGetValue(owner, out var parameter))
                 {
                     parameter = ownerParameters[owner] = "@o" + ownerParameters.Count.ToString(CultureInfo.InvariantCulture);

@@ -201,8 +201,8 @@ public sealed class TelemetryQueries(IDbContextFactory<PortalDbContext> dbFactor
         var usage = await db.UsageHours.AsNoTracking().Where(u => u.Owner == key).ToListAsync(cancellationToken);
         if (usage.Count > 0)
         {
-            var from = TelemetryRollups.FromMs(usage.Min(u => u.Hour));
-            var to = TelemetryRollups.FromMs(usage.Max(u => u.Hour) + Hour);
+            var from = TelemetryRollups.FromMs(usage.Min(u => u.Start));
+            var to = TelemetryRollups.FromMs(usage.Max(u => u.Start) + Hour);
             var report = await reports.ReportAsync(CostGroup.Owner, from, to, new CostFilter(Owner: key), cancellationToken);
             var minutes = await db.GpuMinutes.AsNoTracking().Where(m => m.Owner == key).ToListAsync(cancellationToken);
             var deviceIds = minutes.Select(m => m.DeviceId).Distinct().ToList();

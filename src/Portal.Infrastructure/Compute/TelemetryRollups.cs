@@ -10,7 +10,7 @@ using Portal.Infrastructure.Persistence;
 namespace Portal.Infrastructure.Compute;
 
 /// <summary>
-/// Turns raw readings into the 1-minute and 1-hour rollups and the hourly usage per owner, by adding: each
+/// Turns raw readings into the 1-minute and 1-hour rollups and the hourly and daily usage per owner, by adding: each
 /// pass takes the readings stored since the last (by id, so readings that arrive late still count), adds their
 /// sums to the buckets they fall in, and moves the cursor, all in one transaction. Then it drops what is past
 /// its retention. It also adds the compute time of live jobs and model servers, measured from their processes.
@@ -20,18 +20,11 @@ public sealed class TelemetryRollups(IDbContextFactory<PortalDbContext> dbFactor
     internal const string SampleCursor = "samples";
     private const string ComputeCursor = "compute";
 
-    private static string Sums(string alias) => $"""
-        SUM({alias}"DurationMs") / 1000.0,
-        SUM(COALESCE({alias}"BusyPermille", 0) * {alias}"DurationMs") / 1000000.0,
-        SUM(CASE WHEN {alias}"BusyPermille" IS NULL THEN 0 ELSE {alias}"DurationMs" END) / 1000.0,
-        SUM(COALESCE({alias}"MemoryUsedMiB", 0) * {alias}"DurationMs") / 1000.0,
-        SUM(COALESCE({alias}"EnergyJ", 0))
-        """;
-
     /// <summary>Rolls up what arrived since the last pass; returns how many readings it took.</summary>
     public async Task<long> RollUpAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var from = await CursorAsync(db, SampleCursor, cancellationToken);
         var to = await db.GpuSamples.MaxAsync(s => (long?)s.Id, cancellationToken) ?? 0;
@@ -40,7 +33,23 @@ public sealed class TelemetryRollups(IDbContextFactory<PortalDbContext> dbFactor
             return 0;
         }
 
+        // The new readings are summed per device, minute and owner once; every rollup and ledger is built from those sums.
         var postgres = db.Database.IsNpgsql();
+        await db.Database.ExecuteSqlRawAsync("DROP TABLE IF EXISTS pending_minutes", cancellationToken);
+        var pending = $"""
+            CREATE TEMP TABLE pending_minutes AS
+            SELECT s."DeviceId" AS device, (s."Time" / 60000) * 60000 AS bucket, s."Owner" AS owner, d."Compute" AS compute, COUNT(*) AS samples,
+              SUM(s."DurationMs") / 1000.0 AS seconds,
+              SUM(COALESCE(s."BusyPermille", 0) * s."DurationMs") / 1000000.0 AS busy,
+              SUM(CASE WHEN s."BusyPermille" IS NULL THEN 0 ELSE s."DurationMs" END) / 1000.0 AS known,
+              SUM(COALESCE(s."MemoryUsedMiB", 0) * s."DurationMs") / 1000.0 AS memory,
+              SUM(COALESCE(s."EnergyJ", 0)) * 1.0 AS energy,
+              MAX(s."TemperatureC") * 1.0 AS temperature, MAX(s."PowerDeciW") / 10.0 AS power
+            FROM "GpuSamples" s JOIN "GpuDevices" d ON d."Id" = s."DeviceId"
+            WHERE s."Id" > {from} AND s."Id" <= {to}
+            GROUP BY s."DeviceId", (s."Time" / 60000) * 60000, s."Owner", d."Compute"
+            """;
+        await db.Database.ExecuteSqlRawAsync(pending, cancellationToken);
         string Greatest(string table, string column) => postgres
             ? $"GREATEST(\"{table}\".\"{column}\", excluded.\"{column}\")"
             : $"MAX(COALESCE(\"{table}\".\"{column}\", excluded.\"{column}\"), COALESCE(excluded.\"{column}\", \"{table}\".\"{column}\"))";
@@ -48,9 +57,9 @@ public sealed class TelemetryRollups(IDbContextFactory<PortalDbContext> dbFactor
         {
             var rollup = $"""
                 INSERT INTO "{table}" ("DeviceId", "Bucket", "Owner", "Samples", "Seconds", "BusySeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "MaxTemperatureC", "MaxPowerW")
-                SELECT "DeviceId", ("Time" / {size}) * {size}, "Owner", COUNT(*), {Sums("")}, MAX("TemperatureC"), MAX("PowerDeciW") / 10.0
-                FROM "GpuSamples" WHERE "Id" > {from} AND "Id" <= {to}
-                GROUP BY "DeviceId", ("Time" / {size}) * {size}, "Owner"
+                SELECT device, (bucket / {size}) * {size}, owner, SUM(samples), SUM(seconds), SUM(busy), SUM(known), SUM(memory), SUM(energy), MAX(temperature), MAX(power)
+                FROM pending_minutes WHERE TRUE
+                GROUP BY device, (bucket / {size}) * {size}, owner
                 ON CONFLICT ("DeviceId", "Bucket", "Owner") DO UPDATE SET
                   "Samples" = "{table}"."Samples" + excluded."Samples",
                   "Seconds" = "{table}"."Seconds" + excluded."Seconds",
@@ -64,20 +73,24 @@ public sealed class TelemetryRollups(IDbContextFactory<PortalDbContext> dbFactor
             await db.Database.ExecuteSqlRawAsync(rollup, cancellationToken);
         }
 
-        var usage = $"""
-            INSERT INTO "UsageHours" ("Hour", "Owner", "Compute", "GpuSeconds", "BusyGpuSeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "ComputeSeconds")
-            SELECT (s."Time" / 3600000) * 3600000, s."Owner", d."Compute", {Sums("s.")}, 0
-            FROM "GpuSamples" s JOIN "GpuDevices" d ON d."Id" = s."DeviceId"
-            WHERE s."Id" > {from} AND s."Id" <= {to}
-            GROUP BY (s."Time" / 3600000) * 3600000, s."Owner", d."Compute"
-            ON CONFLICT ("Hour", "Owner", "Compute") DO UPDATE SET
-              "GpuSeconds" = "UsageHours"."GpuSeconds" + excluded."GpuSeconds",
-              "BusyGpuSeconds" = "UsageHours"."BusyGpuSeconds" + excluded."BusyGpuSeconds",
-              "BusyKnownSeconds" = "UsageHours"."BusyKnownSeconds" + excluded."BusyKnownSeconds",
-              "MemoryMiBSeconds" = "UsageHours"."MemoryMiBSeconds" + excluded."MemoryMiBSeconds",
-              "EnergyJ" = "UsageHours"."EnergyJ" + excluded."EnergyJ"
-            """;
-        await db.Database.ExecuteSqlRawAsync(usage, cancellationToken);
+        foreach (var (table, size) in new[] { ("UsageHours", 3_600_000L), ("UsageDays", 86_400_000L) })
+        {
+            var usage = $"""
+                INSERT INTO "{table}" ("Start", "Owner", "Compute", "GpuSeconds", "BusyGpuSeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "ComputeSeconds")
+                SELECT (bucket / {size}) * {size}, owner, compute, SUM(seconds), SUM(busy), SUM(known), SUM(memory), SUM(energy), 0
+                FROM pending_minutes WHERE TRUE
+                GROUP BY (bucket / {size}) * {size}, owner, compute
+                ON CONFLICT ("Start", "Owner", "Compute") DO UPDATE SET
+                  "GpuSeconds" = "{table}"."GpuSeconds" + excluded."GpuSeconds",
+                  "BusyGpuSeconds" = "{table}"."BusyGpuSeconds" + excluded."BusyGpuSeconds",
+                  "BusyKnownSeconds" = "{table}"."BusyKnownSeconds" + excluded."BusyKnownSeconds",
+                  "MemoryMiBSeconds" = "{table}"."MemoryMiBSeconds" + excluded."MemoryMiBSeconds",
+                  "EnergyJ" = "{table}"."EnergyJ" + excluded."EnergyJ"
+                """;
+            await db.Database.ExecuteSqlRawAsync(usage, cancellationToken);
+        }
+
+        await db.Database.ExecuteSqlRawAsync("DROP TABLE pending_minutes", cancellationToken);
         await SetCursorAsync(db, SampleCursor, to, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return to - from;
@@ -142,11 +155,17 @@ public sealed class TelemetryRollups(IDbContextFactory<PortalDbContext> dbFactor
         foreach (var (owner, compute, at, seconds) in usage)
         {
             var hour = Ms(at) / 3_600_000 * 3_600_000;
+            var day = Ms(at) / 86_400_000 * 86_400_000;
             await db.Database.ExecuteSqlRawAsync("""
-                INSERT INTO "UsageHours" ("Hour", "Owner", "Compute", "GpuSeconds", "BusyGpuSeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "ComputeSeconds")
+                INSERT INTO "UsageHours" ("Start", "Owner", "Compute", "GpuSeconds", "BusyGpuSeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "ComputeSeconds")
                 VALUES ({0}, {1}, {2}, 0, 0, 0, 0, 0, {3})
-                ON CONFLICT ("Hour", "Owner", "Compute") DO UPDATE SET "ComputeSeconds" = "UsageHours"."ComputeSeconds" + excluded."ComputeSeconds"
+                ON CONFLICT ("Start", "Owner", "Compute") DO UPDATE SET "ComputeSeconds" = "UsageHours"."ComputeSeconds" + excluded."ComputeSeconds"
                 """, [hour, owner.Key, compute, seconds], cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("""
+                INSERT INTO "UsageDays" ("Start", "Owner", "Compute", "GpuSeconds", "BusyGpuSeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "ComputeSeconds")
+                VALUES ({0}, {1}, {2}, 0, 0, 0, 0, 0, {3})
+                ON CONFLICT ("Start", "Owner", "Compute") DO UPDATE SET "ComputeSeconds" = "UsageDays"."ComputeSeconds" + excluded."ComputeSeconds"
+                """, [day, owner.Key, compute, seconds], cancellationToken);
         }
     }
 

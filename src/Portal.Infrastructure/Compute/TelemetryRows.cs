@@ -115,13 +115,14 @@ public sealed class GpuMinute : GpuRollup;
 public sealed class GpuHour : GpuRollup;
 
 /// <summary>
-/// Compute an owner used in one hour on one compute kind: GPU time from readings, compute time measured
+/// Compute an owner used in one bucket on one compute kind: GPU time from readings, compute time measured
 /// from the owner's processes. Costs are priced from these at query time, so a corrected price card
 /// re-prices history without recomputing anything.
 /// </summary>
-public sealed class UsageHour
+public abstract class UsageBucket
 {
-    public long Hour { get; set; }
+    /// <summary>Start of the bucket, Unix ms.</summary>
+    public long Start { get; set; }
 
     public string Owner { get; set; } = "";
 
@@ -140,6 +141,12 @@ public sealed class UsageHour
     /// <summary>Seconds the owner's processes were alive (CPU jobs and model servers).</summary>
     public double ComputeSeconds { get; set; }
 }
+
+/// <summary>An owner's use in one hour (the edges of a period, and short periods, are priced from these).</summary>
+public sealed class UsageHour : UsageBucket;
+
+/// <summary>An owner's use in one day (whole days of long periods are priced from these: a year is 365 rows per owner).</summary>
+public sealed class UsageDay : UsageBucket;
 
 /// <summary>Who an owner is, captured when its first usage is seen: the team then is the team charged.</summary>
 public sealed class UsageOwnerRow

@@ -12,6 +12,31 @@ namespace Portal.Infrastructure.Compute;
 /// </summary>
 public sealed class UsageAttribution(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
 {
+    /// <summary>How long what a job label names is remembered (a run that did not exist yet may appear).</summary>
+    private static readonly TimeSpan LabelsKept = TimeSpan.FromMinutes(1);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _known = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (UsageOwner? Owner, DateTime Until)> _labels = new(StringComparer.Ordinal);
+
+    /// <summary><see cref="OwnerOfJobLabelAsync"/>, remembered for a minute: every scrape carries the same labels.</summary>
+    public async Task<UsageOwner?> CachedOwnerOfJobLabelAsync(PortalDbContext db, string label, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (_labels.TryGetValue(label, out var cached) && cached.Until > now)
+        {
+            return cached.Owner;
+        }
+
+        var owner = await OwnerOfJobLabelAsync(db, label, cancellationToken);
+        if (_labels.Count > 10_000)
+        {
+            _labels.Clear();
+        }
+
+        _labels[label] = (owner, now + LabelsKept);
+        return owner;
+    }
+
     /// <summary>
     /// The owner DCGM named (<c>hpc_job</c>): a run id, a job id, <c>endpoint/deployment</c> or an owner key.
     /// Null when it names nothing the portal knows; the reading then counts as unallocated.
@@ -111,16 +136,25 @@ public sealed class UsageAttribution(IDbContextFactory<PortalDbContext> dbFactor
     /// <summary>Records the owners not seen before, with who is behind them now.</summary>
     public async Task RememberAsync(PortalDbContext db, IEnumerable<UsageOwner> owners, CancellationToken cancellationToken)
     {
-        var keys = owners.Select(o => o.Key).Distinct(StringComparer.Ordinal).ToList();
+        var keys = owners.Select(o => o.Key).Distinct(StringComparer.Ordinal).Where(k => !_known.ContainsKey(k)).ToList();
         if (keys.Count == 0)
         {
             return;
         }
 
         var known = (await db.UsageOwners.AsNoTracking().Where(o => keys.Contains(o.Owner)).Select(o => o.Owner).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in keys.Where(k => !known.Contains(k)))
+        foreach (var key in keys)
         {
-            db.UsageOwners.Add(await DescribeAsync(db, UsageOwner.Parse(key)!.Value, cancellationToken));
+            if (!known.Contains(key))
+            {
+                db.UsageOwners.Add(await DescribeAsync(db, UsageOwner.Parse(key)!.Value, cancellationToken));
+            }
+
+            // Remembered once the caller's save succeeds or not: a failed save leaves an owner that is described again next time.
+            if (known.Contains(key))
+            {
+                _known[key] = 0;
+            }
         }
     }
 

@@ -80,6 +80,8 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
 
     public DbSet<Compute.UsageHour> UsageHours => Set<Compute.UsageHour>();
 
+    public DbSet<Compute.UsageDay> UsageDays => Set<Compute.UsageDay>();
+
     public DbSet<Compute.UsageOwnerRow> UsageOwners => Set<Compute.UsageOwnerRow>();
 
     public DbSet<Compute.IdleStretch> IdleStretches => Set<Compute.IdleStretch>();

@@ -60,7 +60,19 @@ internal sealed class UsageHourConfiguration : IEntityTypeConfiguration<UsageHou
     public void Configure(EntityTypeBuilder<UsageHour> builder)
     {
         builder.ToTable("UsageHours");
-        builder.HasKey(u => new { u.Hour, u.Owner, u.Compute });
+        builder.HasKey(u => new { u.Start, u.Owner, u.Compute });
+        builder.Property(u => u.Owner).HasMaxLength(300);
+        builder.Property(u => u.Compute).HasMaxLength(64);
+        builder.HasIndex(u => u.Owner);
+    }
+}
+
+internal sealed class UsageDayConfiguration : IEntityTypeConfiguration<UsageDay>
+{
+    public void Configure(EntityTypeBuilder<UsageDay> builder)
+    {
+        builder.ToTable("UsageDays");
+        builder.HasKey(u => new { u.Start, u.Owner, u.Compute });
         builder.Property(u => u.Owner).HasMaxLength(300);
         builder.Property(u => u.Compute).HasMaxLength(64);
     }

@@ -1622,9 +1622,9 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.ToTable("TelemetryCursors", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Infrastructure.Compute.UsageHour", b =>
+            modelBuilder.Entity("Portal.Infrastructure.Compute.UsageDay", b =>
                 {
-                    b.Property<long>("Hour")
+                    b.Property<long>("Start")
                         .HasColumnType("bigint");
 
                     b.Property<string>("Owner")
@@ -1653,7 +1653,45 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<double>("MemoryMiBSeconds")
                         .HasColumnType("double precision");
 
-                    b.HasKey("Hour", "Owner", "Compute");
+                    b.HasKey("Start", "Owner", "Compute");
+
+                    b.ToTable("UsageDays", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.UsageHour", b =>
+                {
+                    b.Property<long>("Start")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("Compute")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<double>("BusyGpuSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("BusyKnownSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("ComputeSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("EnergyJ")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("GpuSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("MemoryMiBSeconds")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Start", "Owner", "Compute");
+
+                    b.HasIndex("Owner");
 
                     b.ToTable("UsageHours", (string)null);
                 });

@@ -1603,9 +1603,9 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("TelemetryCursors", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Infrastructure.Compute.UsageHour", b =>
+            modelBuilder.Entity("Portal.Infrastructure.Compute.UsageDay", b =>
                 {
-                    b.Property<long>("Hour")
+                    b.Property<long>("Start")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Owner")
@@ -1634,7 +1634,45 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<double>("MemoryMiBSeconds")
                         .HasColumnType("REAL");
 
-                    b.HasKey("Hour", "Owner", "Compute");
+                    b.HasKey("Start", "Owner", "Compute");
+
+                    b.ToTable("UsageDays", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Infrastructure.Compute.UsageHour", b =>
+                {
+                    b.Property<long>("Start")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Compute")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("BusyGpuSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("BusyKnownSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("ComputeSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("EnergyJ")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("GpuSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("MemoryMiBSeconds")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Start", "Owner", "Compute");
+
+                    b.HasIndex("Owner");
 
                     b.ToTable("UsageHours", (string)null);
                 });

@@ -198,10 +198,10 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
-                name: "UsageHours",
+                name: "UsageDays",
                 columns: table => new
                 {
-                    Hour = table.Column<long>(type: "INTEGER", nullable: false),
+                    Start = table.Column<long>(type: "INTEGER", nullable: false),
                     Owner = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
                     Compute = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     GpuSeconds = table.Column<double>(type: "REAL", nullable: false),
@@ -213,7 +213,26 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_UsageHours", x => new { x.Hour, x.Owner, x.Compute });
+                    table.PrimaryKey("PK_UsageDays", x => new { x.Start, x.Owner, x.Compute });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "UsageHours",
+                columns: table => new
+                {
+                    Start = table.Column<long>(type: "INTEGER", nullable: false),
+                    Owner = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    Compute = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    GpuSeconds = table.Column<double>(type: "REAL", nullable: false),
+                    BusyGpuSeconds = table.Column<double>(type: "REAL", nullable: false),
+                    BusyKnownSeconds = table.Column<double>(type: "REAL", nullable: false),
+                    MemoryMiBSeconds = table.Column<double>(type: "REAL", nullable: false),
+                    EnergyJ = table.Column<double>(type: "REAL", nullable: false),
+                    ComputeSeconds = table.Column<double>(type: "REAL", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UsageHours", x => new { x.Start, x.Owner, x.Compute });
                 });
 
             migrationBuilder.CreateTable(
@@ -312,6 +331,11 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                 name: "IX_PriceCards_Compute_ValidFrom",
                 table: "PriceCards",
                 columns: new[] { "Compute", "ValidFrom" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_UsageHours_Owner",
+                table: "UsageHours",
+                column: "Owner");
         }
 
         /// <inheritdoc />
@@ -343,6 +367,9 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "TelemetryCursors");
+
+            migrationBuilder.DropTable(
+                name: "UsageDays");
 
             migrationBuilder.DropTable(
                 name: "UsageHours");

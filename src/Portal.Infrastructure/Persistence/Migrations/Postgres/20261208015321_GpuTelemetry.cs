@@ -199,10 +199,10 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
-                name: "UsageHours",
+                name: "UsageDays",
                 columns: table => new
                 {
-                    Hour = table.Column<long>(type: "bigint", nullable: false),
+                    Start = table.Column<long>(type: "bigint", nullable: false),
                     Owner = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
                     Compute = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     GpuSeconds = table.Column<double>(type: "double precision", nullable: false),
@@ -214,7 +214,26 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_UsageHours", x => new { x.Hour, x.Owner, x.Compute });
+                    table.PrimaryKey("PK_UsageDays", x => new { x.Start, x.Owner, x.Compute });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "UsageHours",
+                columns: table => new
+                {
+                    Start = table.Column<long>(type: "bigint", nullable: false),
+                    Owner = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    Compute = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    GpuSeconds = table.Column<double>(type: "double precision", nullable: false),
+                    BusyGpuSeconds = table.Column<double>(type: "double precision", nullable: false),
+                    BusyKnownSeconds = table.Column<double>(type: "double precision", nullable: false),
+                    MemoryMiBSeconds = table.Column<double>(type: "double precision", nullable: false),
+                    EnergyJ = table.Column<double>(type: "double precision", nullable: false),
+                    ComputeSeconds = table.Column<double>(type: "double precision", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UsageHours", x => new { x.Start, x.Owner, x.Compute });
                 });
 
             migrationBuilder.CreateTable(
@@ -313,6 +332,11 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                 name: "IX_PriceCards_Compute_ValidFrom",
                 table: "PriceCards",
                 columns: new[] { "Compute", "ValidFrom" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_UsageHours_Owner",
+                table: "UsageHours",
+                column: "Owner");
         }
 
         /// <inheritdoc />
@@ -344,6 +368,9 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "TelemetryCursors");
+
+            migrationBuilder.DropTable(
+                name: "UsageDays");
 
             migrationBuilder.DropTable(
                 name: "UsageHours");
