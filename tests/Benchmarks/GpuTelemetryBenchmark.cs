@@ -253,60 +253,34 @@ internal static class GpuTelemetryBenchmark
             $"and {perHour / 3600:0.000} B per sample once only hour rollups remain"));
     }
 
-    private static async Task BulkAsync(PortalDbContext db, string table, IReadOnlyList<int> devices, long from, long to, long size)
+    private static Task BulkAsync(PortalDbContext db, string table, IReadOnlyList<int> devices, long start, long end, long size) =>
+        InsertRowsAsync(db, $"""INSERT INTO "{table}" ("DeviceId", "Bucket", "Owner", "Samples", "Seconds", "BusySeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "MaxTemperatureC", "MaxPowerW") VALUES """,
+            from device in devices
+            from b in Steps(start, end, size)
+            select string.Create(CultureInfo.InvariantCulture, $"({device},{b},'run:x',{size / 1000},{size / 1000},{size / 1000 * ((device * 7 + b / size) % 100) / 100.0},{size / 1000},1000,1000,60,500)"));
+
+    private static Task RawAsync(PortalDbContext db, IReadOnlyList<int> devices, long start, long end) =>
+        InsertRowsAsync(db, """INSERT INTO "GpuSamples" ("DeviceId", "Time", "DurationMs", "BusyPermille", "MemoryUsedMiB", "PowerDeciW", "EnergyJ", "TemperatureC", "Owner") VALUES """,
+            from device in devices
+            from t in Steps(start, end, 1000)
+            select string.Create(CultureInfo.InvariantCulture, $"({device},{t},1000,{(device * 13 + t / 1000) % 1001},52000,4100,410,55,'run:x')"));
+
+    private static IEnumerable<long> Steps(long start, long end, long size)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync();
-        var sql = new StringBuilder();
-        foreach (var device in devices)
+        for (var at = start; at < end; at += size)
         {
-            var count = 0;
-            sql.Clear();
-            for (var b = from; b < to; b += size)
-            {
-                sql.Append(count++ == 0 ? $"""INSERT INTO "{table}" ("DeviceId", "Bucket", "Owner", "Samples", "Seconds", "BusySeconds", "BusyKnownSeconds", "MemoryMiBSeconds", "EnergyJ", "MaxTemperatureC", "MaxPowerW") VALUES """ : ",")
-                    .Append('(').Append(device).Append(',').Append(b).Append(",'run:x',").Append(size / 1000).Append(',').Append(size / 1000).Append(',')
-                    .Append((size / 1000 * ((device * 7 + b / size) % 100) / 100.0).ToString(CultureInfo.InvariantCulture)).Append(',').Append(size / 1000).Append(",1000,1000,60,500)");
-                if (count == 500)
-                {
-                    await db.Database.ExecuteSqlRawAsync(sql.ToString());
-                    sql.Clear();
-                    count = 0;
-                }
-            }
-
-            if (count > 0)
-            {
-                await db.Database.ExecuteSqlRawAsync(sql.ToString());
-            }
+            yield return at;
         }
-
-        await transaction.CommitAsync();
     }
 
-    private static async Task RawAsync(PortalDbContext db, IReadOnlyList<int> devices, long from, long to)
+    /// <summary>Rows written 500 to a statement, in one transaction.</summary>
+    private static async Task InsertRowsAsync(PortalDbContext db, string insert, IEnumerable<string> rows)
     {
         await using var transaction = await db.Database.BeginTransactionAsync();
-        var sql = new StringBuilder();
-        foreach (var device in devices)
+        foreach (var chunk in rows.Chunk(500))
         {
-            var count = 0;
-            for (var t = from; t < to; t += 1000)
-            {
-                sql.Append(count++ == 0 ? """INSERT INTO "GpuSamples" ("DeviceId", "Time", "DurationMs", "BusyPermille", "MemoryUsedMiB", "PowerDeciW", "EnergyJ", "TemperatureC", "Owner") VALUES """ : ",")
-                    .Append('(').Append(device).Append(',').Append(t).Append(",1000,").Append((device * 13 + t / 1000) % 1001).Append(",52000,4100,410,55,'run:x')");
-                if (count == 500)
-                {
-                    await db.Database.ExecuteSqlRawAsync(sql.ToString());
-                    sql.Clear();
-                    count = 0;
-                }
-            }
-
-            if (count > 0)
-            {
-                await db.Database.ExecuteSqlRawAsync(sql.ToString());
-                sql.Clear();
-            }
+            var statement = insert + string.Join(',', chunk);
+            await db.Database.ExecuteSqlRawAsync(statement);
         }
 
         await transaction.CommitAsync();

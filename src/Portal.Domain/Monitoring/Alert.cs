@@ -98,21 +98,9 @@ public sealed class Alert : Entity
     /// <summary>An alert for something that happened (an automatic rollback): no rule, resolved when acknowledged.</summary>
     public static Alert ForEvent(string endpoint, string? deployment, AlertSeverity severity, string title, string message, TimeProvider time)
     {
-        var now = time.UtcNow();
-        var alert = new Alert
-        {
-            Id = Guid.NewGuid(),
-            Endpoint = endpoint,
-            Deployment = deployment,
-            Source = deployment is null ? $"endpoint:{endpoint}" : $"endpoint:{endpoint}:{deployment}",
-            Severity = severity,
-            Title = title,
-            Message = message,
-            State = AlertState.Open,
-            RaisedAt = now,
-            LastSeenAt = now,
-        };
-        alert.Raise(new AlertRaised(alert.Id, alert.Source, alert.Severity, alert.Title, alert.Message, now));
+        var alert = ForSource(deployment is null ? $"endpoint:{endpoint}" : $"endpoint:{endpoint}:{deployment}", severity, title, message, null, null, time);
+        alert.Endpoint = endpoint;
+        alert.Deployment = deployment;
         return alert;
     }
 

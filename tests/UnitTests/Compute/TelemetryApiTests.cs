@@ -173,4 +173,43 @@ public sealed class TelemetryApiTests(PortalFactory portal) : IClassFixture<Port
         var problem = await response.JsonAsync(HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty("monthlyAmount", out _), problem.ToString());
     }
+
+    [Fact]
+    public async Task ARunWithoutTelemetry_ShowsTheMlflowSystemMetricsItLogged()
+    {
+        var scientist = portal.ClientFor("scientist@demo.local");
+        var experiment = (await (await scientist.PostAsJsonAsync("/api/2.0/mlflow/experiments/create", new { name = $"system-metrics-{Guid.NewGuid():N}" })).JsonAsync()).GetProperty("experiment_id").GetString();
+        var run = (await (await scientist.PostAsJsonAsync("/api/2.0/mlflow/runs/create", new { experiment_id = experiment })).JsonAsync()).GetProperty("run").GetProperty("info").GetProperty("run_id").GetString();
+        var start = 1_795_000_000_000L;
+
+        // What mlflow.enable_system_metrics_logging() logs: two GPUs, one a minute, for ten minutes.
+        var metrics = Enumerable.Range(0, 11).SelectMany(i => new[]
+        {
+            new { key = "system/gpu_0_utilization_percentage", value = 80.0, timestamp = start + i * 60_000L, step = i },
+            new { key = "system/gpu_1_utilization_percentage", value = 40.0, timestamp = start + i * 60_000L, step = i },
+            new { key = "system/gpu_0_memory_usage_megabytes", value = 2048.0, timestamp = start + i * 60_000L, step = i },
+        }).ToArray();
+        await (await scientist.PostAsJsonAsync("/api/2.0/mlflow/runs/log-batch", new { run_id = run, metrics })).JsonAsync();
+
+        var usage = await (await scientist.GetAsync($"/api/v1/telemetry/runs/{run}")).JsonAsync();
+
+        Assert.Equal("mlflow system metrics", usage.GetProperty("source").GetString());
+        Assert.Equal(2, usage.GetProperty("gpus").GetInt32());
+        Assert.Equal(2 * 10 / 60.0, usage.GetProperty("gpuHours").GetDouble(), 3);
+        Assert.Equal(0.6, usage.GetProperty("efficiency").GetDouble(), 3);
+        Assert.Equal(11, usage.GetProperty("times").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ARunWithNoGpuUse_SaysSo()
+    {
+        var scientist = portal.ClientFor("scientist@demo.local");
+        var experiment = (await (await scientist.PostAsJsonAsync("/api/2.0/mlflow/experiments/create", new { name = $"no-gpu-{Guid.NewGuid():N}" })).JsonAsync()).GetProperty("experiment_id").GetString();
+        var run = (await (await scientist.PostAsJsonAsync("/api/2.0/mlflow/runs/create", new { experiment_id = experiment })).JsonAsync()).GetProperty("run").GetProperty("info").GetProperty("run_id").GetString();
+
+        var usage = await (await scientist.GetAsync($"/api/v1/telemetry/runs/{run}")).JsonAsync();
+
+        Assert.Equal("none", usage.GetProperty("source").GetString());
+        Assert.False(usage.GetProperty("hasData").GetBoolean());
+    }
 }

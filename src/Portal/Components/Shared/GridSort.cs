@@ -39,6 +39,16 @@ public static class GridSort<T>
 
     /// <summary>Rows to skip for the state's page.</summary>
     public static int Skip(GridState<T> state) => state is null ? 0 : state.Page * state.PageSize;
+
+    /// <summary>Rows held in memory, ordered by <paramref name="key"/>.</summary>
+    public static IEnumerable<T> Order<TKey>(IEnumerable<T> rows, Func<T, TKey> key, bool descending) => descending ? rows.OrderByDescending(key) : rows.OrderBy(key);
+
+    /// <summary>The page of <paramref name="sorted"/> the grid shows.</summary>
+    public static GridData<T> Page(IEnumerable<T> sorted, GridState<T> state, int total)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return new GridData<T> { Items = sorted.Skip(Skip(state)).Take(state.PageSize).ToList(), TotalItems = total };
+    }
 }
 
 /// <summary>What server-paged grids share.</summary>

@@ -182,13 +182,13 @@ public sealed partial class ComputePage
         var (key, descending) = GridSort<ConsumerRow>.Of(state);
         var rows = key switch
         {
-            "Label" => Order(_top, r => r.Label, descending),
-            "GpuHours" => Order(_top, r => r.GpuHours, descending),
-            "Efficiency" => Order(_top, r => r.Efficiency, descending),
-            "Wasted" => Order(_top, r => r.Wasted, descending),
-            _ => Order(_top, r => r.Cost, key is null || descending),
+            "Label" => GridSort<ConsumerRow>.Order(_top, r => r.Label, descending),
+            "GpuHours" => GridSort<ConsumerRow>.Order(_top, r => r.GpuHours, descending),
+            "Efficiency" => GridSort<ConsumerRow>.Order(_top, r => r.Efficiency, descending),
+            "Wasted" => GridSort<ConsumerRow>.Order(_top, r => r.Wasted, descending),
+            _ => GridSort<ConsumerRow>.Order(_top, r => r.Cost, key is null || descending),
         };
-        return Task.FromResult(new GridData<ConsumerRow> { Items = rows.Skip(GridSort<ConsumerRow>.Skip(state)).Take(state.PageSize).ToList(), TotalItems = _top.Count });
+        return Task.FromResult(GridSort<ConsumerRow>.Page(rows, state, _top.Count));
     }
 
     private Task<GridData<DeviceRow>> LoadDevicesAsync(GridState<DeviceRow> state, CancellationToken token)
@@ -196,15 +196,14 @@ public sealed partial class ComputePage
         var (key, descending) = GridSort<DeviceRow>.Of(state);
         var rows = key switch
         {
-            "Busy" => Order(_fleet, d => d.Device.LastBusy ?? -1, descending),
-            "Memory" => Order(_fleet, d => d.Device.LastMemoryUsedMiB ?? -1, descending),
-            "Holder" => Order(_fleet, d => d.OwnerLabel ?? "", descending),
-            _ => Order(_fleet, d => d.Device.Host + "/" + (d.Device.Index ?? 0).ToString("000", CultureInfo.InvariantCulture) + d.Device.DeviceKey, descending),
+            "Busy" => GridSort<DeviceRow>.Order(_fleet, d => d.Device.LastBusy ?? -1, descending),
+            "Memory" => GridSort<DeviceRow>.Order(_fleet, d => d.Device.LastMemoryUsedMiB ?? -1, descending),
+            "Holder" => GridSort<DeviceRow>.Order(_fleet, d => d.OwnerLabel ?? "", descending),
+            _ => GridSort<DeviceRow>.Order(_fleet, d => d.Device.Host + "/" + (d.Device.Index ?? 0).ToString("000", CultureInfo.InvariantCulture) + d.Device.DeviceKey, descending),
         };
-        return Task.FromResult(new GridData<DeviceRow> { Items = rows.Skip(GridSort<DeviceRow>.Skip(state)).Take(state.PageSize).ToList(), TotalItems = _fleet.Count });
+        return Task.FromResult(GridSort<DeviceRow>.Page(rows, state, _fleet.Count));
     }
 
-    private static IEnumerable<T> Order<T, TKey>(IEnumerable<T> rows, Func<T, TKey> key, bool descending) => descending ? rows.OrderByDescending(key) : rows.OrderBy(key);
 
     private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 

@@ -152,18 +152,17 @@ public sealed partial class CostPage
         var (key, descending) = GridSort<CostRow>.Of(state);
         IEnumerable<CostRow> sorted = key switch
         {
-            "Key" => Order(rows, r => r.Key, descending),
-            "GpuHours" => Order(rows, r => r.GpuHours, descending),
-            "ComputeHours" => Order(rows, r => r.ComputeHours, descending),
-            "Efficiency" => Order(rows, r => r.Efficiency ?? -1, descending),
-            "IdleCost" => Order(rows, r => r.IdleCost, descending),
-            "WastedCost" => Order(rows, r => r.WastedCost, descending),
-            _ => Order(rows, r => r.Cost, key is null || descending),
+            "Key" => GridSort<CostRow>.Order(rows, r => r.Key, descending),
+            "GpuHours" => GridSort<CostRow>.Order(rows, r => r.GpuHours, descending),
+            "ComputeHours" => GridSort<CostRow>.Order(rows, r => r.ComputeHours, descending),
+            "Efficiency" => GridSort<CostRow>.Order(rows, r => r.Efficiency ?? -1, descending),
+            "IdleCost" => GridSort<CostRow>.Order(rows, r => r.IdleCost, descending),
+            "WastedCost" => GridSort<CostRow>.Order(rows, r => r.WastedCost, descending),
+            _ => GridSort<CostRow>.Order(rows, r => r.Cost, key is null || descending),
         };
-        return Task.FromResult(new GridData<CostRow> { Items = sorted.Skip(GridSort<CostRow>.Skip(state)).Take(state.PageSize).ToList(), TotalItems = rows.Count });
+        return Task.FromResult(GridSort<CostRow>.Page(sorted, state, rows.Count));
     }
 
-    private static IEnumerable<T> Order<T, TKey>(IEnumerable<T> rows, Func<T, TKey> key, bool descending) => descending ? rows.OrderByDescending(key) : rows.OrderBy(key);
 
     private bool Has(string field) => _errors.For(field).Count > 0;
 

@@ -72,19 +72,17 @@ public sealed partial class DeploymentsPage
         var (key, descending) = GridSort<EndpointRow>.Of(state);
         rows = key switch
         {
-            "Health" => Order(rows, r => r.Health is { } h ? EndpointRow.Rank(h) : 9, descending),
-            "Rate" => Order(rows, r => r.RequestsPerSecond, descending),
-            "P95" => Order(rows, r => r.P95Ms ?? -1, descending),
-            "Errors" => Order(rows, r => r.ErrorRate ?? -1, descending),
-            "Drift" => Order(rows, r => r.Drift ?? -1, descending),
-            _ => Order(rows, r => r.Endpoint.Name, descending),
+            "Health" => GridSort<EndpointRow>.Order(rows, r => r.Health is { } h ? EndpointRow.Rank(h) : 9, descending),
+            "Rate" => GridSort<EndpointRow>.Order(rows, r => r.RequestsPerSecond, descending),
+            "P95" => GridSort<EndpointRow>.Order(rows, r => r.P95Ms ?? -1, descending),
+            "Errors" => GridSort<EndpointRow>.Order(rows, r => r.ErrorRate ?? -1, descending),
+            "Drift" => GridSort<EndpointRow>.Order(rows, r => r.Drift ?? -1, descending),
+            _ => GridSort<EndpointRow>.Order(rows, r => r.Endpoint.Name, descending),
         };
         var all = rows.ToList();
         return new GridData<EndpointRow> { Items = all.Skip(GridSort<EndpointRow>.Skip(state)).Take(state.PageSize).ToList(), TotalItems = all.Count };
     }
 
-    private static IEnumerable<EndpointRow> Order<TKey>(IEnumerable<EndpointRow> rows, Func<EndpointRow, TKey> key, bool descending) =>
-        descending ? rows.OrderByDescending(key) : rows.OrderBy(key);
 
     internal static IReadOnlyList<(string Name, int Percent)> Shares(Endpoint endpoint) =>
         [.. endpoint.Deployments.Select(d => (d.Name, endpoint.Assignment.PercentOf(d.Name)))];
