@@ -24,6 +24,7 @@ public sealed partial class IdleWatch(
 {
     private const string Cursor = "idle";
     private const long Minute = 60_000;
+    private const int MissingMinutesAllowed = 2;
 
     /// <summary>Checks again from <paramref name="from"/> (only while no idle stretch is open, so no minute counts twice).</summary>
     public async Task RescanFromAsync(DateTime from, CancellationToken cancellationToken)
@@ -73,7 +74,8 @@ public sealed partial class IdleWatch(
                 var start = TelemetryRollups.FromMs(m.Bucket);
                 if (busy < settings.IdleBusyBelow)
                 {
-                    if (stretch is not null && TelemetryRollups.Ms(stretch.LastMinute) + Minute >= m.Bucket)
+                    // A minute or two without readings (a missed scrape, a restart) does not end the stretch.
+                    if (stretch is not null && TelemetryRollups.Ms(stretch.LastMinute) + (MissingMinutesAllowed + 1) * Minute >= m.Bucket)
                     {
                         var minutesSoFar = stretch.IdleSeconds;
                         stretch.IdleSeconds += m.Seconds;
@@ -103,7 +105,7 @@ public sealed partial class IdleWatch(
         var toCancel = new List<(IdleStretch Stretch, string RunId)>();
         foreach (var stretch in open.Where(s => !s.Ended))
         {
-            if (TelemetryRollups.Ms(stretch.LastMinute) < lastComplete - 2 * Minute)
+            if (TelemetryRollups.Ms(stretch.LastMinute) < lastComplete - (MissingMinutesAllowed + 1) * Minute)
             {
                 End(db, stretch, "the GPU was released");
                 continue;

@@ -54,9 +54,9 @@ public sealed partial class DemoComputeStep(ILogger<DemoComputeStep> logger) : I
 
         // A week at one reading a minute, an hour per batch, through the same path as a scrape.
         var from = now.AddDays(-7);
-        for (var hour = from; hour < now.AddMinutes(-1); hour = hour.AddHours(1))
+        for (var hour = from; hour < now; hour = hour.AddHours(1))
         {
-            var readings = Enumerable.Range(0, 60).Select(m => hour.AddMinutes(m)).Where(t => t < now.AddMinutes(-1))
+            var readings = Enumerable.Range(0, 60).Select(m => hour.AddMinutes(m)).Where(t => t < now)
                 .SelectMany(t => SimulatedFleet.Readings(t, now, runs, deployment)).ToList();
             foreach (var host in readings.GroupBy(r => r.Host))
             {
