@@ -119,7 +119,7 @@ public sealed partial class IdleWatch(
                 var label = await db.UsageOwners.AsNoTracking().Where(o => o.Owner == stretch.Owner).Select(o => o.Label).FirstOrDefaultAsync(cancellationToken) ?? stretch.Owner;
                 var alert = Alert.ForSource(stretch.Owner, AlertSeverity.Warning,
                     string.Create(CultureInfo.InvariantCulture, $"Idle GPU: {label} on {device?.Label ?? "a GPU"}"),
-                    string.Create(CultureInfo.InvariantCulture, $"{label} has held {device?.Label ?? "a GPU"} for {length.TotalMinutes:0} minutes at {stretch.MeanBusy:P1} busy (idle below {settings.IdleBusyBelow:P0} for over {settings.IdleWindowMinutes} min): release it or put it to work."),
+                    string.Create(CultureInfo.InvariantCulture, $"{label} has held {device?.Label ?? "a GPU"} for {(length.TotalMinutes >= 120 ? $"{length.TotalHours:0.#} hours" : $"{length.TotalMinutes:0} minutes")} at {stretch.MeanBusy:P1} busy (idle below {settings.IdleBusyBelow:P0} for over {settings.IdleWindowMinutes} min): release it or put it to work."),
                     stretch.MeanBusy, settings.IdleBusyBelow, time);
                 db.Alerts.Add(alert);
                 stretch.AlertId = alert.Id;
