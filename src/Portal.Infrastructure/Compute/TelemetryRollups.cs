@@ -37,12 +37,13 @@ public sealed class TelemetryRollups(IDbContextFactory<PortalDbContext> dbFactor
         var postgres = db.Database.IsNpgsql();
         await db.Database.ExecuteSqlRawAsync("DROP TABLE IF EXISTS pending_minutes", cancellationToken);
         var pending = $"""
+            -- Products in 64 bits: 80 GiB × 60 s in milliseconds does not fit PostgreSQL's integer.
             CREATE TEMP TABLE pending_minutes AS
             SELECT s."DeviceId" AS device, (s."Time" / 60000) * 60000 AS bucket, s."Owner" AS owner, d."Compute" AS compute, COUNT(*) AS samples,
               SUM(s."DurationMs") / 1000.0 AS seconds,
-              SUM(COALESCE(s."BusyPermille", 0) * s."DurationMs") / 1000000.0 AS busy,
+              SUM(COALESCE(s."BusyPermille", 0) * CAST(s."DurationMs" AS BIGINT)) / 1000000.0 AS busy,
               SUM(CASE WHEN s."BusyPermille" IS NULL THEN 0 ELSE s."DurationMs" END) / 1000.0 AS known,
-              SUM(COALESCE(s."MemoryUsedMiB", 0) * s."DurationMs") / 1000.0 AS memory,
+              SUM(COALESCE(s."MemoryUsedMiB", 0) * CAST(s."DurationMs" AS BIGINT)) / 1000.0 AS memory,
               SUM(COALESCE(s."EnergyJ", 0)) * 1.0 AS energy,
               MAX(s."TemperatureC") * 1.0 AS temperature, MAX(s."PowerDeciW") / 10.0 AS power
             FROM "GpuSamples" s JOIN "GpuDevices" d ON d."Id" = s."DeviceId"
