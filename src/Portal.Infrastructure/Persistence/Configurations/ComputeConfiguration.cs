@@ -35,43 +35,46 @@ internal sealed class GpuSampleConfiguration : IEntityTypeConfiguration<GpuSampl
 
 internal sealed class GpuMinuteConfiguration : IEntityTypeConfiguration<GpuMinute>
 {
-    public void Configure(EntityTypeBuilder<GpuMinute> builder)
-    {
-        builder.ToTable("GpuMinutes");
-        builder.HasKey(r => new { r.DeviceId, r.Bucket, r.Owner });
-        builder.Property(r => r.Owner).HasMaxLength(300);
-        builder.HasIndex(r => r.Bucket);
-    }
+    public void Configure(EntityTypeBuilder<GpuMinute> builder) => Buckets.Rollup(builder, "GpuMinutes");
 }
 
 internal sealed class GpuHourConfiguration : IEntityTypeConfiguration<GpuHour>
 {
-    public void Configure(EntityTypeBuilder<GpuHour> builder)
-    {
-        builder.ToTable("GpuHours");
-        builder.HasKey(r => new { r.DeviceId, r.Bucket, r.Owner });
-        builder.Property(r => r.Owner).HasMaxLength(300);
-        builder.HasIndex(r => r.Bucket);
-    }
+    public void Configure(EntityTypeBuilder<GpuHour> builder) => Buckets.Rollup(builder, "GpuHours");
 }
 
 internal sealed class UsageHourConfiguration : IEntityTypeConfiguration<UsageHour>
 {
     public void Configure(EntityTypeBuilder<UsageHour> builder)
     {
-        builder.ToTable("UsageHours");
-        builder.HasKey(u => new { u.Start, u.Owner, u.Compute });
-        builder.Property(u => u.Owner).HasMaxLength(300);
-        builder.Property(u => u.Compute).HasMaxLength(64);
+        Buckets.Usage(builder, "UsageHours");
+
+        // A run's GPU tab reads its hours.
         builder.HasIndex(u => u.Owner);
     }
 }
 
 internal sealed class UsageDayConfiguration : IEntityTypeConfiguration<UsageDay>
 {
-    public void Configure(EntityTypeBuilder<UsageDay> builder)
+    public void Configure(EntityTypeBuilder<UsageDay> builder) => Buckets.Usage(builder, "UsageDays");
+}
+
+/// <summary>The rollup tables and the usage ledgers share their shapes; each bucket size is a table.</summary>
+internal static class Buckets
+{
+    public static void Rollup<T>(EntityTypeBuilder<T> builder, string table)
+        where T : GpuRollup
     {
-        builder.ToTable("UsageDays");
+        builder.ToTable(table);
+        builder.HasKey(r => new { r.DeviceId, r.Bucket, r.Owner });
+        builder.Property(r => r.Owner).HasMaxLength(300);
+        builder.HasIndex(r => r.Bucket);
+    }
+
+    public static void Usage<T>(EntityTypeBuilder<T> builder, string table)
+        where T : UsageBucket
+    {
+        builder.ToTable(table);
         builder.HasKey(u => new { u.Start, u.Owner, u.Compute });
         builder.Property(u => u.Owner).HasMaxLength(300);
         builder.Property(u => u.Compute).HasMaxLength(64);
