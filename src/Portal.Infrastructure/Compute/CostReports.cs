@@ -48,77 +48,112 @@ public sealed class CostReports(IDbContextFactory<PortalDbContext> dbFactory, IO
 
     private sealed record Bucket(string Owner, string Compute, long Start, double Gpu, double Busy, double Known, double ComputeSeconds, double Energy);
 
-    private sealed record Priced(string Owner, long Start, decimal Cost, double Gpu, double Busy, double Known, double ComputeSeconds, double Energy, decimal GpuCost);
+    internal sealed record Priced(string Owner, long Start, decimal Cost, double Gpu, double Busy, double Known, double ComputeSeconds, double Energy, decimal GpuCost);
 
-    public async Task<CostReport> ReportAsync(CostGroup groupBy, DateTime from, DateTime to, CostFilter? filter, CancellationToken cancellationToken)
-    {
-        CheckPeriod(from, to);
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var (priced, unpriced, cards) = await PriceAsync(db, from, to, BucketFor(from, to), filter, cancellationToken);
-        var owners = await OwnersAsync(db, priced.Select(p => p.Owner), cancellationToken);
-        var waste = await WasteAsync(db, from, to, cards, cancellationToken);
-        var rows = priced.Where(p => p.Owner.Length > 0 && Passes(owners, p.Owner, filter))
-            .GroupBy(p => KeyOf(groupBy, owners, p.Owner), StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var wasted = g.Select(p => p.Owner).Distinct(StringComparer.Ordinal).Select(o => waste.TryGetValue(o, out var w) ? w : default).ToList();
-                var gpu = g.Sum(p => p.Gpu);
-                var known = g.Sum(p => p.Known);
-                var busy = g.Sum(p => p.Busy);
-                var gpuCost = g.Sum(p => p.GpuCost);
-                return new CostRow(g.Key, gpu / 3600, g.Sum(p => p.ComputeSeconds) / 3600, Round(g.Sum(p => p.Cost)), CostMath.Efficiency(busy, known),
-                    Round(CostMath.IdleCost(gpuCost, busy, known)), wasted.Sum(w => w.Seconds) / 3600, Round(wasted.Sum(w => w.Cost)), g.Sum(p => p.Energy) / 3_600_000);
-            })
-            .OrderByDescending(r => r.Cost).ThenByDescending(r => r.GpuHours).ThenBy(r => r.Key, StringComparer.Ordinal)
-            .ToList();
-        var unallocated = filter?.Team is null && filter?.Experiment is null && filter?.Owner is null ? priced.Where(p => p.Owner.Length == 0).ToList() : [];
-        return new CostReport(Currency, from, to, rows, rows.Sum(r => r.Cost), unallocated.Sum(p => p.Gpu) / 3600, Round(unallocated.Sum(p => p.Cost)), unpriced);
-    }
+    public async Task<CostReport> ReportAsync(CostGroup groupBy, DateTime from, DateTime to, CostFilter? filter, CancellationToken cancellationToken) =>
+        (await PeriodAsync(from, to, filter, cancellationToken)).Report(groupBy, filter);
 
     /// <summary>Cost per bucket (hour for periods up to 3 days, else day), one series per key, largest first.</summary>
-    public async Task<CostSeries> SeriesAsync(CostGroup groupBy, DateTime from, DateTime to, CostFilter? filter, int maxKeys, CancellationToken cancellationToken)
+    public async Task<CostSeries> SeriesAsync(CostGroup groupBy, DateTime from, DateTime to, CostFilter? filter, int maxKeys, CancellationToken cancellationToken) =>
+        (await PeriodAsync(from, to, filter, cancellationToken)).Series(groupBy, filter, maxKeys);
+
+    /// <summary>
+    /// A period's usage, priced once, for as many reports and series as a page shows. The team, experiment and
+    /// owner of <paramref name="filter"/> are applied by each report, so a report without them can be cut too.
+    /// </summary>
+    public async Task<CostPeriod> PeriodAsync(DateTime from, DateTime to, CostFilter? filter, CancellationToken cancellationToken)
     {
         CheckPeriod(from, to);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var size = BucketFor(from, to);
-        var (priced, _, _) = await PriceAsync(db, from, to, size, filter, cancellationToken);
+        var (priced, unpriced, cards) = await PriceAsync(db, from, to, size, filter, cancellationToken);
         var owners = await OwnersAsync(db, priced.Select(p => p.Owner), cancellationToken);
-        var first = TelemetryRollups.Ms(from) / size * size;
-        var count = (int)Math.Max(1, (TelemetryRollups.Ms(to) - first + size - 1) / size);
-        var buckets = Enumerable.Range(0, count).Select(i => TelemetryRollups.FromMs(first + i * size)).ToList();
-        var byKey = priced.Where(p => p.Owner.Length > 0 && Passes(owners, p.Owner, filter))
-            .GroupBy(p => KeyOf(groupBy, owners, p.Owner), StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var costs = new decimal[count];
-                foreach (var p in g)
+        var waste = await WasteAsync(db, from, to, cards, cancellationToken);
+        return new CostPeriod(Currency, from, to, size, priced, unpriced, owners, waste);
+    }
+
+    /// <summary>One period's priced usage: reports and series are cut from it without going back to the database.</summary>
+    public sealed class CostPeriod
+    {
+        private readonly long _size;
+        private readonly List<Priced> _priced;
+        private readonly IReadOnlyList<string> _unpriced;
+        private readonly Dictionary<string, (double Seconds, decimal Cost)> _waste;
+
+        internal CostPeriod(string currency, DateTime from, DateTime to, long size, List<Priced> priced, IReadOnlyList<string> unpriced,
+            Dictionary<string, UsageOwnerRow> owners, Dictionary<string, (double Seconds, decimal Cost)> waste)
+        {
+            (Currency, From, To, _size, _priced, _unpriced, Owners, _waste) = (currency, from, to, size, priced, unpriced, owners, waste);
+        }
+
+        public string Currency { get; }
+
+        public DateTime From { get; }
+
+        public DateTime To { get; }
+
+        /// <summary>Who is behind each owner key in the period.</summary>
+        public IReadOnlyDictionary<string, UsageOwnerRow> Owners { get; }
+
+        public CostReport Report(CostGroup groupBy, CostFilter? filter)
+        {
+            var rows = _priced.Where(p => p.Owner.Length > 0 && Passes(Owners, p.Owner, filter))
+                .GroupBy(p => KeyOf(groupBy, Owners, p.Owner), StringComparer.Ordinal)
+                .Select(g =>
                 {
-                    var at = (int)((p.Start - first) / size);
-                    if (at >= 0 && at < count)
+                    var wasted = g.Select(p => p.Owner).Distinct(StringComparer.Ordinal).Select(o => _waste.TryGetValue(o, out var w) ? w : default).ToList();
+                    var gpu = g.Sum(p => p.Gpu);
+                    var known = g.Sum(p => p.Known);
+                    var busy = g.Sum(p => p.Busy);
+                    var gpuCost = g.Sum(p => p.GpuCost);
+                    return new CostRow(g.Key, gpu / 3600, g.Sum(p => p.ComputeSeconds) / 3600, Round(g.Sum(p => p.Cost)), CostMath.Efficiency(busy, known),
+                        Round(CostMath.IdleCost(gpuCost, busy, known)), wasted.Sum(w => w.Seconds) / 3600, Round(wasted.Sum(w => w.Cost)), g.Sum(p => p.Energy) / 3_600_000);
+                })
+                .OrderByDescending(r => r.Cost).ThenByDescending(r => r.GpuHours).ThenBy(r => r.Key, StringComparer.Ordinal)
+                .ToList();
+            var unallocated = filter?.Team is null && filter?.Experiment is null && filter?.Owner is null ? _priced.Where(p => p.Owner.Length == 0).ToList() : [];
+            return new CostReport(Currency, From, To, rows, rows.Sum(r => r.Cost), unallocated.Sum(p => p.Gpu) / 3600, Round(unallocated.Sum(p => p.Cost)), _unpriced);
+        }
+
+        public CostSeries Series(CostGroup groupBy, CostFilter? filter, int maxKeys)
+        {
+            var first = TelemetryRollups.Ms(From) / _size * _size;
+            var count = (int)Math.Max(1, (TelemetryRollups.Ms(To) - first + _size - 1) / _size);
+            var buckets = Enumerable.Range(0, count).Select(i => TelemetryRollups.FromMs(first + i * _size)).ToList();
+            var byKey = _priced.Where(p => p.Owner.Length > 0 && Passes(Owners, p.Owner, filter))
+                .GroupBy(p => KeyOf(groupBy, Owners, p.Owner), StringComparer.Ordinal)
+                .Select(g =>
+                {
+                    var costs = new decimal[count];
+                    foreach (var p in g)
                     {
-                        costs[at] += p.Cost;
+                        var at = (int)((p.Start - first) / _size);
+                        if (at >= 0 && at < count)
+                        {
+                            costs[at] += p.Cost;
+                        }
+                    }
+
+                    return (g.Key, Costs: costs.Select(Round).ToArray());
+                })
+                .OrderByDescending(k => k.Costs.Sum()).ToList();
+            if (byKey.Count > maxKeys)
+            {
+                // The rest go into one "other" series so the chart stays readable and the stack still adds up.
+                var other = new decimal[count];
+                foreach (var (_, costs) in byKey.Skip(maxKeys - 1))
+                {
+                    for (var i = 0; i < count; i++)
+                    {
+                        other[i] += costs[i];
                     }
                 }
 
-                return (g.Key, Costs: costs.Select(Round).ToArray());
-            })
-            .OrderByDescending(k => k.Costs.Sum()).ToList();
-        if (byKey.Count > maxKeys)
-        {
-            // The rest go into one "other" series so the chart stays readable and the stack still adds up.
-            var other = new decimal[count];
-            foreach (var (_, costs) in byKey.Skip(maxKeys - 1))
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    other[i] += costs[i];
-                }
+                byKey = [.. byKey.Take(maxKeys - 1), ("(other)", other)];
             }
 
-            byKey = [.. byKey.Take(maxKeys - 1), ("(other)", other)];
+            return new CostSeries(Currency, buckets, byKey);
         }
-
-        return new CostSeries(Currency, buckets, byKey);
     }
 
     /// <summary>Every budget with this month's spending, share and forecast.</summary>
@@ -163,13 +198,6 @@ public sealed class CostReports(IDbContextFactory<PortalDbContext> dbFactory, IO
         return statuses;
     }
 
-    /// <summary>Who is behind each owner key (label, person, team), for tables.</summary>
-    public async Task<Dictionary<string, UsageOwnerRow>> DescribeAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await OwnersAsync(db, keys, cancellationToken);
-    }
-
     /// <summary>The owners behind the usage, with the model of runs that registered one after their usage was first seen.</summary>
     public async Task<Dictionary<string, UsageOwnerRow>> OwnersAsync(PortalDbContext db, IEnumerable<string> keys, CancellationToken cancellationToken)
     {
@@ -196,7 +224,7 @@ public sealed class CostReports(IDbContextFactory<PortalDbContext> dbFactory, IO
         return owners;
     }
 
-    private static bool Passes(Dictionary<string, UsageOwnerRow> owners, string owner, CostFilter? filter)
+    private static bool Passes(IReadOnlyDictionary<string, UsageOwnerRow> owners, string owner, CostFilter? filter)
     {
         if (filter is null)
         {

@@ -86,7 +86,7 @@ public static class DcgmText
                 continue;
             }
 
-            builder.Set(metric, value, number);
+            builder.Set(metric, value);
             if (timestamp is { } ms)
             {
                 builder.Time = DateTime.UnixEpoch.AddMilliseconds(ms);
@@ -109,7 +109,7 @@ public static class DcgmText
 
         public DateTime? Time { get; set; }
 
-        public void Set(string metric, double value, int at) => _values[metric] = value;
+        public void Set(string metric, double value) => _values[metric] = value;
 
         private double? Get(string metric) => _values.TryGetValue(metric, out var v) ? v : null;
 

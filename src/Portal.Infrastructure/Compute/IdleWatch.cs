@@ -86,7 +86,7 @@ public sealed partial class IdleWatch(
 
                     if (stretch is not null)
                     {
-                        End(db, stretch, "its GPU was released");
+                        await EndAsync(db, stretch, "its GPU was released", cancellationToken);
                     }
 
                     var fresh = new IdleStretch { Id = Guid.NewGuid(), DeviceId = m.DeviceId, Owner = m.Owner, StartedAt = start, LastMinute = start, IdleSeconds = m.Seconds, MeanBusy = busy };
@@ -95,7 +95,7 @@ public sealed partial class IdleWatch(
                 }
                 else if (stretch is not null)
                 {
-                    End(db, stretch, string.Create(CultureInfo.InvariantCulture, $"the GPU is busy again ({busy:P0})"));
+                    await EndAsync(db, stretch, string.Create(CultureInfo.InvariantCulture, $"the GPU is busy again ({busy:P0})"), cancellationToken);
                 }
             }
 
@@ -107,7 +107,7 @@ public sealed partial class IdleWatch(
         {
             if (TelemetryRollups.Ms(stretch.LastMinute) < lastComplete - (MissingMinutesAllowed + 1) * Minute)
             {
-                End(db, stretch, "the GPU was released");
+                await EndAsync(db, stretch, "the GPU was released", cancellationToken);
                 continue;
             }
 
@@ -139,10 +139,10 @@ public sealed partial class IdleWatch(
         }
     }
 
-    private void End(PortalDbContext db, IdleStretch stretch, string why)
+    private async Task EndAsync(PortalDbContext db, IdleStretch stretch, string why, CancellationToken cancellationToken)
     {
         stretch.Ended = true;
-        if (stretch.AlertId is { } id && (db.Alerts.Local.FirstOrDefault(a => a.Id == id) ?? db.Alerts.FirstOrDefault(a => a.Id == id)) is { IsOpen: true } alert)
+        if (stretch.AlertId is { } id && await db.Alerts.FindAsync([id], cancellationToken) is { IsOpen: true } alert)
         {
             alert.Resolve(why, time);
             db.AuditEntries.Add(AuditEntry.Record(Actor.System, AuditActions.AlertResolved, alert.Source, time, before: alert.Title, after: why));

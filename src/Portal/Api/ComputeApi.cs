@@ -109,7 +109,6 @@ internal static class ComputeApi
         }
 
         IReadOnlyList<GpuReading> readings;
-        IReadOnlyList<GpuProcess> processes = [];
         if (DcgmText.LooksLikeDcgm(text))
         {
             readings = DcgmText.Parse(text, time.GetUtcNow().UtcDateTime);
@@ -132,7 +131,7 @@ internal static class ComputeApi
             throw new InvalidInputException("body", "body: no GPU readings in it.");
         }
 
-        var result = await ingestor.IngestAsync(new TelemetryBatch(host!, "push", readings, processes),
+        var result = await ingestor.IngestAsync(new TelemetryBatch(host!, "push", readings, []),
             new IngestSettings(compute, intervalSeconds is { } s ? TimeSpan.FromSeconds(s) : null), cancellationToken);
         return TypedResults.Ok(new { stored = result.Stored, skipped = result.Skipped, newDevices = result.NewDevices, hosts = result.Hosts });
     }

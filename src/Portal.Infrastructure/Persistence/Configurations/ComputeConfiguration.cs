@@ -69,6 +69,9 @@ internal static class Buckets
         builder.HasKey(r => new { r.DeviceId, r.Bucket, r.Owner });
         builder.Property(r => r.Owner).HasMaxLength(300);
         builder.HasIndex(r => r.Bucket);
+
+        // A run's GPU tab reads its own rows, not the fleet's.
+        builder.HasIndex(r => new { r.Owner, r.Bucket });
     }
 
     public static void Usage<T>(EntityTypeBuilder<T> builder, string table)

@@ -111,12 +111,14 @@ public sealed partial class ComputePage
 
         _heatmap = await Queries.HeatmapAsync(from, to, Filter, 168, token);
         _timeline = _deviceId == 0 ? null : await Queries.TimelineAsync(_deviceId, from, to, 240, token);
+        // One pricing of the period serves the team chart (every team) and the consumers (the chosen team).
         var costFilter = new CostFilter(Blank(_team), Blank(_compute));
-        _byTeam = (await Reports.ReportAsync(CostGroup.Team, from, to, new CostFilter(Compute: Blank(_compute)), token)).Rows;
+        var period = await Reports.PeriodAsync(from, to, costFilter, token);
+        _byTeam = period.Report(CostGroup.Team, new CostFilter(Compute: Blank(_compute))).Rows;
         _teams = _byTeam.Select(r => r.Key).Order(StringComparer.Ordinal).ToList();
-        var owners = await Reports.ReportAsync(CostGroup.Owner, from, to, costFilter, token);
+        var owners = period.Report(CostGroup.Owner, costFilter);
         _efficiency = CostMath.Efficiency(owners.Rows.Sum(r => (r.Efficiency ?? 0) * r.GpuHours), owners.Rows.Where(r => r.Efficiency is not null).Sum(r => r.GpuHours));
-        _top = await ConsumersAsync(owners.Rows, token);
+        _top = Consumers(owners.Rows, period.Owners);
         _idle = await Queries.IdleAsync(from, to, Blank(_team), token);
         _alerts = (await Alerts.ListAsync(new Portal.Infrastructure.Monitoring.AlertQuery(SourcePrefixes: ["run:", "deployment:"]), token)).Alerts;
         _updated = Time.GetUtcNow().UtcDateTime;
@@ -131,10 +133,8 @@ public sealed partial class ComputePage
         }
     }
 
-    private async Task<IReadOnlyList<ConsumerRow>> ConsumersAsync(IReadOnlyList<CostRow> rows, CancellationToken token)
-    {
-        var owners = await Reports.DescribeAsync(rows.Select(r => r.Key), token);
-        return rows.Select(r =>
+    private static IReadOnlyList<ConsumerRow> Consumers(IReadOnlyList<CostRow> rows, IReadOnlyDictionary<string, UsageOwnerRow> owners) =>
+        rows.Select(r =>
         {
             owners.TryGetValue(r.Key, out var o);
             var link = UsageOwner.Parse(r.Key) is { } owner
@@ -142,7 +142,6 @@ public sealed partial class ComputePage
                 : null;
             return new ConsumerRow(r, o?.Label ?? r.Key, o?.User, o?.Team, link);
         }).ToList();
-    }
 
     private Task RefreshAsync() => LoadAsync(LoadFiguresAsync);
 

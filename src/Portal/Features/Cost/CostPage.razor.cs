@@ -32,7 +32,7 @@ public sealed partial class CostPage
     private CostSeries? _series;
     private IReadOnlyList<CostRow> _byTeam = [];
     private IReadOnlyList<BudgetStatus> _budgets = [];
-    private Dictionary<string, UsageOwnerRow> _owners = [];
+    private IReadOnlyDictionary<string, UsageOwnerRow> _owners = new Dictionary<string, UsageOwnerRow>();
     private Guid? _selected;
     private Actor _actor = Actor.Anonymous;
     private bool _mayManage;
@@ -119,14 +119,16 @@ public sealed partial class CostPage
     {
         var (from, to) = Range();
         var filter = new CostFilter(Blank(_team), Blank(_compute));
-        _report = await Reports.ReportAsync(_group, from, to, filter, token);
-        _series = await Reports.SeriesAsync(_group, from, to, filter, 10, token);
-        _byTeam = (await Reports.ReportAsync(CostGroup.Team, from, to, new CostFilter(Compute: Blank(_compute)), token)).Rows;
+        // One pricing of the period serves the table, the stacked chart and the team chart (every team).
+        var period = await Reports.PeriodAsync(from, to, filter, token);
+        _report = period.Report(_group, filter);
+        _series = period.Series(_group, filter, 10);
+        _byTeam = period.Report(CostGroup.Team, new CostFilter(Compute: Blank(_compute))).Rows;
         _teams = _byTeam.Select(r => r.Key).Order(StringComparer.Ordinal).ToList();
         _budgets = await Reports.BudgetsAsync(token);
         _alerts = (await Alerts.ListAsync(new Portal.Infrastructure.Monitoring.AlertQuery(SourcePrefixes: ["budget:"]), token)).Alerts;
         _updated = Now;
-        _owners = _group == CostGroup.Owner ? await Reports.DescribeAsync(_report.Rows.Select(r => r.Key), token) : [];
+        _owners = period.Owners;
         if (_grid is not null)
         {
             await _grid.ReloadServerData();

@@ -1470,6 +1470,8 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("Bucket");
 
+                    b.HasIndex("Owner", "Bucket");
+
                     b.ToTable("GpuHours", (string)null);
                 });
 
@@ -1512,6 +1514,8 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.HasKey("DeviceId", "Bucket", "Owner");
 
                     b.HasIndex("Bucket");
+
+                    b.HasIndex("Owner", "Bucket");
 
                     b.ToTable("GpuMinutes", (string)null);
                 });

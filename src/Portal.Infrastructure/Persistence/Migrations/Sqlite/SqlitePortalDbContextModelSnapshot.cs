@@ -1453,6 +1453,8 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Bucket");
 
+                    b.HasIndex("Owner", "Bucket");
+
                     b.ToTable("GpuHours", (string)null);
                 });
 
@@ -1495,6 +1497,8 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasKey("DeviceId", "Bucket", "Owner");
 
                     b.HasIndex("Bucket");
+
+                    b.HasIndex("Owner", "Bucket");
 
                     b.ToTable("GpuMinutes", (string)null);
                 });

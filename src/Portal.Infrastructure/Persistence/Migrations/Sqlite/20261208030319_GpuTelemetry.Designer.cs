@@ -11,7 +11,7 @@ using Portal.Infrastructure.Persistence;
 namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDbContext))]
-    [Migration("20261208015319_GpuTelemetry")]
+    [Migration("20261208030319_GpuTelemetry")]
     partial class GpuTelemetry
     {
         /// <inheritdoc />
@@ -1456,6 +1456,8 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Bucket");
 
+                    b.HasIndex("Owner", "Bucket");
+
                     b.ToTable("GpuHours", (string)null);
                 });
 
@@ -1498,6 +1500,8 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasKey("DeviceId", "Bucket", "Owner");
 
                     b.HasIndex("Bucket");
+
+                    b.HasIndex("Owner", "Bucket");
 
                     b.ToTable("GpuMinutes", (string)null);
                 });

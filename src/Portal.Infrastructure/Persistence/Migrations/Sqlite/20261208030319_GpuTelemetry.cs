@@ -303,9 +303,19 @@ namespace Portal.Infrastructure.Persistence.Migrations.Sqlite
                 column: "Bucket");
 
             migrationBuilder.CreateIndex(
+                name: "IX_GpuHours_Owner_Bucket",
+                table: "GpuHours",
+                columns: new[] { "Owner", "Bucket" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_GpuMinutes_Bucket",
                 table: "GpuMinutes",
                 column: "Bucket");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_GpuMinutes_Owner_Bucket",
+                table: "GpuMinutes",
+                columns: new[] { "Owner", "Bucket" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_GpuSamples_DeviceId_Time",

@@ -12,7 +12,7 @@ using Portal.Infrastructure.Persistence;
 namespace Portal.Infrastructure.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPortalDbContext))]
-    [Migration("20261208015321_GpuTelemetry")]
+    [Migration("20261208030322_GpuTelemetry")]
     partial class GpuTelemetry
     {
         /// <inheritdoc />
@@ -1473,6 +1473,8 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
 
                     b.HasIndex("Bucket");
 
+                    b.HasIndex("Owner", "Bucket");
+
                     b.ToTable("GpuHours", (string)null);
                 });
 
@@ -1515,6 +1517,8 @@ namespace Portal.Infrastructure.Persistence.Migrations.Postgres
                     b.HasKey("DeviceId", "Bucket", "Owner");
 
                     b.HasIndex("Bucket");
+
+                    b.HasIndex("Owner", "Bucket");
 
                     b.ToTable("GpuMinutes", (string)null);
                 });
